@@ -1,0 +1,6 @@
+DROP TABLE IF EXISTS gpu_verifications;
+DROP TABLE IF EXISTS gpu_health_checks;
+DROP TABLE IF EXISTS allocations;
+DROP TABLE IF EXISTS gpus;
+DROP TABLE IF EXISTS providers;
+DROP EXTENSION IF EXISTS btree_gist;

@@ -1,0 +1,15 @@
+using Pipeline.Cli.Commands;
+
+namespace Pipeline.Cli;
+
+/// <summary>Every command of the pipeline tool, in the order --help lists them.</summary>
+public static class CommandCatalog
+{
+    public static IReadOnlyList<ICliCommand> All { get; } =
+    [
+        new MigrateUpCommand(),
+        new MigrateDownCommand(),
+        new MigrateStatusCommand(),
+        new PartitionsMaintainCommand(),
+    ];
+}

@@ -1,0 +1,1 @@
+namespace Pipeline.EmbeddedKafka; internal static class AssemblyMarker { }

@@ -1,0 +1,1 @@
+namespace Pipeline.Ingest; internal static class AssemblyMarker { }

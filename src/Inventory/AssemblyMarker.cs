@@ -1,0 +1,1 @@
+namespace Pipeline.Inventory; internal static class AssemblyMarker { }
