@@ -14,6 +14,9 @@ public static class TestEnvironment
     /// <summary>Connection string of the project-owned PostgreSQL; tests create their own databases on it.</summary>
     public static string DatabaseConnectionString => Get("PIPELINE_Database__ConnectionString");
 
+    /// <summary>The built pipeline tool; test projects that spawn it reference src/Cli, which copies it beside them.</summary>
+    public static string PipelineDll => Path.Combine(AppContext.BaseDirectory, "pipeline.dll");
+
     public static string Get(string name) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value
         : LocalEnv.Value.TryGetValue(name, out var local) ? local

@@ -1,1 +1,0 @@
-namespace Pipeline.EmbeddedKafka; internal static class AssemblyMarker { }
