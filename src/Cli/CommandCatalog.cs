@@ -11,5 +11,6 @@ public static class CommandCatalog
         new MigrateDownCommand(),
         new MigrateStatusCommand(),
         new PartitionsMaintainCommand(),
+        new SimulateAgentsCommand(),
     ];
 }
