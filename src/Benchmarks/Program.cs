@@ -1,1 +1,5 @@
-Console.WriteLine("benchmarks");
+using BenchmarkDotNet.Running;
+
+// Every benchmark class in this assembly; pick with --filter, e.g.
+//   dotnet run -c Release --project src/Benchmarks -- --filter '*Decode*' --job short
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
