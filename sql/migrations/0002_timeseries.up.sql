@@ -45,8 +45,10 @@ BEGIN
         -- day, whose chunk and (gpu_id, time) index stay inside shared_buffers on a 32-64 GB server,
         -- as TimescaleDB advises (active chunks within about 25% of memory). Much larger fleets
         -- should shorten it with set_chunk_time_interval; docs/storage.md explains.
-        PERFORM create_hypertable('gpu_usage', by_range('time', INTERVAL '1 day'));
-        PERFORM create_hypertable('gpu_heartbeat', by_range('time', INTERVAL '1 day'));
+        -- No default indexes: the indexes below are the same in both modes, and TimescaleDB's
+        -- default (time DESC) index would take the name gpu_usage_time_idx first.
+        PERFORM create_hypertable('gpu_usage', by_range('time', INTERVAL '1 day'), create_default_indexes => false);
+        PERFORM create_hypertable('gpu_heartbeat', by_range('time', INTERVAL '1 day'), create_default_indexes => false);
         INSERT INTO storage_mode (mode) VALUES ('timescaledb');
     ELSE
         EXECUTE format('CREATE TABLE gpu_usage (%s) PARTITION BY RANGE (time)', usage_columns);

@@ -7,7 +7,8 @@ namespace Pipeline.Database.Migrations;
 public sealed record Migration(int Version, string Name, string UpSql, string DownSql)
 {
     /// <summary>SHA-256 of the up script with line endings normalised, so a checkout on another OS does not drift.</summary>
-    public string Checksum { get; } = Convert.ToHexStringLower(
+    /// <remarks>Computed on each read rather than stored, so a copy made with <c>with { UpSql = ... }</c> gets its own.</remarks>
+    public string Checksum => Convert.ToHexStringLower(
         SHA256.HashData(Encoding.UTF8.GetBytes(UpSql.Replace("\r\n", "\n", StringComparison.Ordinal))));
 
     public string FileName => $"{Version:D4}_{Name}.up.sql";

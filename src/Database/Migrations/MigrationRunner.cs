@@ -34,6 +34,33 @@ public sealed class MigrationRunner(string connectionString, IReadOnlyList<Migra
     public async Task<IReadOnlyList<Migration>> UpAsync(int? targetVersion = null, CancellationToken cancellation = default)
     {
         await using var conn = await OpenLockedAsync(cancellation);
+        try
+        {
+            return await UpLockedAsync(conn, targetVersion, cancellation);
+        }
+        finally
+        {
+            await UnlockAsync(conn);
+        }
+    }
+
+    /// <summary>Reverts applied migrations newer than <paramref name="toVersion"/>, newest first (0 reverts all). Returns those reverted.</summary>
+    public async Task<IReadOnlyList<Migration>> DownAsync(int toVersion, CancellationToken cancellation = default)
+    {
+        if (toVersion < 0) throw new ArgumentOutOfRangeException(nameof(toVersion), "must be 0 or a migration version");
+        await using var conn = await OpenLockedAsync(cancellation);
+        try
+        {
+            return await DownLockedAsync(conn, toVersion, cancellation);
+        }
+        finally
+        {
+            await UnlockAsync(conn);
+        }
+    }
+
+    private async Task<IReadOnlyList<Migration>> UpLockedAsync(NpgsqlConnection conn, int? targetVersion, CancellationToken cancellation)
+    {
         var applied = await ReadJournalAsync(conn, cancellation);
         RefuseDrift(applied);
 
@@ -59,11 +86,8 @@ public sealed class MigrationRunner(string connectionString, IReadOnlyList<Migra
         return done;
     }
 
-    /// <summary>Reverts applied migrations newer than <paramref name="toVersion"/>, newest first (0 reverts all). Returns those reverted.</summary>
-    public async Task<IReadOnlyList<Migration>> DownAsync(int toVersion, CancellationToken cancellation = default)
+    private async Task<IReadOnlyList<Migration>> DownLockedAsync(NpgsqlConnection conn, int toVersion, CancellationToken cancellation)
     {
-        if (toVersion < 0) throw new ArgumentOutOfRangeException(nameof(toVersion), "must be 0 or a migration version");
-        await using var conn = await OpenLockedAsync(cancellation);
         var applied = await ReadJournalAsync(conn, cancellation);
         RefuseDrift(applied);
 
@@ -91,13 +115,16 @@ public sealed class MigrationRunner(string connectionString, IReadOnlyList<Migra
         return done;
     }
 
-    /// <summary>Every known migration with its journal entry, if applied. Does not take the lock.</summary>
+    /// <summary>Every known migration with its journal entry, if applied. Does not take the lock and writes nothing.</summary>
     public async Task<IReadOnlyList<MigrationStatus>> StatusAsync(CancellationToken cancellation = default)
     {
         await using var conn = new NpgsqlConnection(connectionString);
         await conn.OpenAsync(cancellation);
-        await EnsureJournalAsync(conn, cancellation);
-        var applied = await ReadJournalAsync(conn, cancellation);
+        // Creating the journal here would race a concurrent first 'migrate up', which creates it under the lock.
+        await using var exists = new NpgsqlCommand($"SELECT to_regclass('{Journal}') IS NOT NULL", conn);
+        var applied = (bool)(await exists.ExecuteScalarAsync(cancellation))!
+            ? await ReadJournalAsync(conn, cancellation)
+            : [];
         return migrations.Select(m => new MigrationStatus(m, applied.GetValueOrDefault(m.Version))).ToList();
     }
 
@@ -121,6 +148,23 @@ public sealed class MigrationRunner(string connectionString, IReadOnlyList<Migra
         {
             await conn.DisposeAsync();
             throw;
+        }
+    }
+
+    private static async Task UnlockAsync(NpgsqlConnection conn)
+    {
+        // Closing the connection releases the lock only when the session really ends or is reset;
+        // a pooled connection with No Reset On Close (PGlite, some poolers) would keep it.
+        if (conn.FullState != System.Data.ConnectionState.Open) return;
+        try
+        {
+            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", conn);
+            unlock.Parameters.Add(new() { Value = AdvisoryLockKey });
+            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (NpgsqlException)
+        {
+            // The connection broke; the server drops the session and its locks with it.
         }
     }
 
@@ -155,11 +199,13 @@ public sealed class MigrationRunner(string connectionString, IReadOnlyList<Migra
         {
             if (applied.TryGetValue(migration.Version, out var row) && row.Checksum != migration.Checksum)
                 throw new MigrationRefusedException(
-                    $"Migration {migration.Version:D4} ({migration.Name}) was applied on {row.AppliedAt:u} with checksum {row.Checksum[..12]}…, " +
-                    $"but sql/migrations/{migration.FileName} now has checksum {migration.Checksum[..12]}…. " +
+                    $"Migration {migration.Version:D4} ({migration.Name}) was applied on {row.AppliedAt:u} with checksum {Abbreviate(row.Checksum)}, " +
+                    $"but sql/migrations/{migration.FileName} now has checksum {Abbreviate(migration.Checksum)}. " +
                     "An applied migration must not change: restore the file and put the change in a new migration.");
         }
     }
+
+    private static string Abbreviate(string checksum) => checksum.Length > 12 ? checksum[..12] + "…" : checksum;
 
     private static async Task ExecuteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, Migration migration, string direction, CancellationToken cancellation)
     {
