@@ -8,8 +8,9 @@ public sealed record PartitionReport(string StorageMode, int Created, int Droppe
 
 /// <summary>
 /// Keeps the partitioned mode's window of daily partitions moving: creates the days ahead and
-/// drops the days older than the retention window. Under TimescaleDB it only drops old chunks
-/// (drop_chunks), since chunks are created on demand.
+/// drops the days older than the retention window. Under TimescaleDB chunks are created on demand,
+/// so it drops old chunks (drop_chunks) and points the in-database retention job (migration 0006)
+/// at the same window, so the configured retention is the only one.
 /// </summary>
 public sealed class PartitionMaintenance(string connectionString, ILogger? logger = null)
 {
@@ -33,6 +34,7 @@ public sealed class PartitionMaintenance(string connectionString, ILogger? logge
             }
             else
             {
+                await AlignRetentionPolicyAsync(conn, table, retention, cancellation);
                 dropped += await ScalarIntAsync(conn, "SELECT count(*)::int FROM drop_chunks($1::regclass, older_than => $2::timestamptz)", cancellation,
                     table, new DateTimeOffset(oldestKept.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
             }
@@ -40,6 +42,34 @@ public sealed class PartitionMaintenance(string connectionString, ILogger? logge
         _log.LogInformation("Partition maintenance ({Mode}): {Created} created, {Dropped} dropped, keeping {OldestKept} onwards",
             mode, created, dropped, oldestKept);
         return new PartitionReport(mode, created, dropped);
+    }
+
+    private async Task AlignRetentionPolicyAsync(NpgsqlConnection conn, string table, TimeSpan retention, CancellationToken cancellation)
+    {
+        const string retentionJobs = """
+            SELECT count(*)::int FROM timescaledb_information.jobs
+            WHERE proc_name = 'policy_retention' AND hypertable_schema = current_schema() AND hypertable_name = $1
+            """;
+        var jobs = await ScalarIntAsync(conn, retentionJobs, cancellation, table);
+        // No job: the schema predates 0006 or an operator removed it on purpose; drop_chunks still applies the window.
+        if (jobs == 0) return;
+        var matching = await ScalarIntAsync(conn, retentionJobs + " AND (config ->> 'drop_after')::interval = $2", cancellation, table, retention);
+        if (matching == jobs) return;
+
+        await using var tx = await conn.BeginTransactionAsync(cancellation);
+        await using (var remove = new NpgsqlCommand("SELECT remove_retention_policy($1::regclass, if_exists => true)", conn, tx))
+        {
+            remove.Parameters.Add(new NpgsqlParameter { Value = table });
+            await remove.ExecuteNonQueryAsync(cancellation);
+        }
+        await using (var add = new NpgsqlCommand("SELECT add_retention_policy($1::regclass, drop_after => $2::interval)", conn, tx))
+        {
+            add.Parameters.Add(new NpgsqlParameter { Value = table });
+            add.Parameters.Add(new NpgsqlParameter { Value = retention });
+            await add.ExecuteNonQueryAsync(cancellation);
+        }
+        await tx.CommitAsync(cancellation);
+        _log.LogInformation("Retention job of {Table} now drops chunks older than {Retention}", table, retention);
     }
 
     public static async Task<string> StorageModeAsync(NpgsqlConnection conn, CancellationToken cancellation)
