@@ -8,8 +8,10 @@ namespace Pipeline.Ingest.Decoding;
 /// </summary>
 public sealed class HeartbeatDecoder(ValidationRules rules) : ISampleReader<HeartbeatSample>
 {
-    // Ids and versions both repeat across heartbeats; one cache serves them.
-    private readonly Utf8StringInterner _strings = new(UsageDecoder.InternedIdCapacity);
+    // Ids and versions all repeat across heartbeats.
+    private readonly Utf8StringInterner _gpuIds = new(UsageDecoder.InternedIdCapacity);
+    private readonly Utf8StringInterner _providerIds = new(UsageDecoder.InternedIdCapacity);
+    private readonly Utf8StringInterner _versions = new(UsageDecoder.InternedIdCapacity);
 
     public ValidationRules Rules { get; } = rules;
 
@@ -71,10 +73,10 @@ public sealed class HeartbeatDecoder(ValidationRules rules) : ISampleReader<Hear
             switch (field)
             {
                 case Field.GpuId:
-                    JsonFieldReader.TryReadString(ref reader, name, SampleLimits.MaxIdBytes, _strings, out gpuId, ref problem);
+                    JsonFieldReader.TryReadString(ref reader, name, SampleLimits.MaxIdBytes, _gpuIds, out gpuId, ref problem);
                     break;
                 case Field.ProviderId:
-                    JsonFieldReader.TryReadString(ref reader, name, SampleLimits.MaxIdBytes, _strings, out providerId, ref problem);
+                    JsonFieldReader.TryReadString(ref reader, name, SampleLimits.MaxIdBytes, _providerIds, out providerId, ref problem);
                     break;
                 case Field.Ts:
                     JsonFieldReader.TryReadTimestamp(ref reader, name, Rules, now, out time, ref problem);
@@ -83,10 +85,10 @@ public sealed class HeartbeatDecoder(ValidationRules rules) : ISampleReader<Hear
                     JsonFieldReader.TryReadStatus(ref reader, name, out status, ref problem);
                     break;
                 case Field.AgentVersion:
-                    JsonFieldReader.TryReadString(ref reader, name, SampleLimits.MaxVersionBytes, _strings, out agentVersion, ref problem);
+                    JsonFieldReader.TryReadString(ref reader, name, SampleLimits.MaxVersionBytes, _versions, out agentVersion, ref problem);
                     break;
                 case Field.DriverVersion:
-                    JsonFieldReader.TryReadString(ref reader, name, SampleLimits.MaxVersionBytes, _strings, out driverVersion, ref problem);
+                    JsonFieldReader.TryReadString(ref reader, name, SampleLimits.MaxVersionBytes, _versions, out driverVersion, ref problem);
                     break;
                 case Field.UptimeS:
                     if (JsonFieldReader.TryReadInt64(ref reader, name, 0, long.MaxValue, out var up, ref problem)) uptime = up;

@@ -19,13 +19,47 @@ internal static class JsonFieldReader
         if (reader.TokenType == JsonTokenType.Number)
         {
             // 1e999 overflows to infinity (or the reader refuses it, depending on the runtime).
-            if (!reader.TryGetDouble(out value) || !double.IsFinite(value))
+            if (!TryParsePlainDecimal(reader.ValueSpan, out value) && (!reader.TryGetDouble(out value) || !double.IsFinite(value)))
                 return problem.Set(RejectionReason.NotFinite, $"{field} is {Describe(ref reader)}, which is not a finite number");
             return value >= min && value <= max
                 || problem.Set(RejectionReason.OutOfRange, $"{field} is {Describe(ref reader)}; allowed {Format(min)}..{Format(max)}");
         }
         return NotANumber(ref reader, field, "a number", ref problem);
     }
+
+    /// <summary>
+    /// The common case of agent numbers, [-]digits[.digits] with at most 15 significant digits,
+    /// several times faster than the general parser and exactly as correct: the digits form an
+    /// integer below 2^53 and the divisor a power of ten up to 10^22, both exact doubles, so one
+    /// IEEE division rounds correctly (Clinger's fast path). Anything else falls back.
+    /// </summary>
+    private static bool TryParsePlainDecimal(ReadOnlySpan<byte> text, out double value)
+    {
+        value = 0;
+        var negative = text.Length > 0 && text[0] == '-';
+        long mantissa = 0;
+        int digits = 0, fractionDigits = 0;
+        var inFraction = false;
+        for (var i = negative ? 1 : 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if ((uint)(c - '0') <= 9)
+            {
+                if (mantissa != 0 || c != '0') digits++;
+                if (digits > 15) return false;
+                mantissa = mantissa * 10 + (c - '0');
+                if (inFraction && ++fractionDigits >= PowersOfTen.Length) return false;
+            }
+            else if (c == '.' && !inFraction) inFraction = true;
+            else return false; // exponent or anything unexpected: the general parser decides
+        }
+        value = mantissa / PowersOfTen[fractionDigits];
+        if (negative) value = -value;
+        return true;
+    }
+
+    private static readonly double[] PowersOfTen =
+        [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
     /// <summary>Whole numbers; a zero fraction or exponent form (1024.0, 1e3) is accepted as the integer it denotes.</summary>
     public static bool TryReadInt64(ref Utf8JsonReader reader, string field, long min, long max, out long value, ref ElementProblem problem)

@@ -9,9 +9,11 @@ namespace Pipeline.Ingest.Decoding;
 /// </summary>
 public sealed class UsageDecoder(ValidationRules rules) : ISampleReader<UsageSample>
 {
-    private readonly Utf8StringInterner _ids = new(InternedIdCapacity);
+    // One cache per field, so each remembers its own last value.
+    private readonly Utf8StringInterner _gpuIds = new(InternedIdCapacity);
+    private readonly Utf8StringInterner _providerIds = new(InternedIdCapacity);
 
-    /// <summary>Distinct gpu_id and provider_id strings kept before the cache starts over.</summary>
+    /// <summary>Distinct gpu_id (and, separately, provider_id) strings kept before a cache starts over.</summary>
     public const int InternedIdCapacity = 65_536;
 
     public ValidationRules Rules { get; } = rules;
@@ -87,10 +89,10 @@ public sealed class UsageDecoder(ValidationRules rules) : ISampleReader<UsageSam
             switch (field)
             {
                 case Field.GpuId:
-                    JsonFieldReader.TryReadString(ref reader, name, SampleLimits.MaxIdBytes, _ids, out gpuId, ref problem);
+                    JsonFieldReader.TryReadString(ref reader, name, SampleLimits.MaxIdBytes, _gpuIds, out gpuId, ref problem);
                     break;
                 case Field.ProviderId:
-                    JsonFieldReader.TryReadString(ref reader, name, SampleLimits.MaxIdBytes, _ids, out providerId, ref problem);
+                    JsonFieldReader.TryReadString(ref reader, name, SampleLimits.MaxIdBytes, _providerIds, out providerId, ref problem);
                     break;
                 case Field.Ts:
                     JsonFieldReader.TryReadTimestamp(ref reader, name, Rules, now, out time, ref problem);

@@ -14,6 +14,8 @@ internal sealed class Utf8StringInterner
     private readonly Dictionary<byte[], string> _strings;
     private readonly Dictionary<byte[], string>.AlternateLookup<ReadOnlySpan<byte>> _byBytes;
     private readonly int _capacity;
+    private byte[] _lastBytes = [];
+    private string _lastString = "";
 
     public Utf8StringInterner(int capacity)
     {
@@ -25,14 +27,21 @@ internal sealed class Utf8StringInterner
 
     public int Count => _strings.Count;
 
-    /// <param name="utf8">Valid UTF-8 (the decoder validates the whole message first).</param>
+    /// <param name="utf8">Valid UTF-8 (the decoder validates the whole message first); never empty.</param>
     public string Intern(ReadOnlySpan<byte> utf8)
     {
-        if (_byBytes.TryGetValue(utf8, out var existing)) return existing;
-        if (_strings.Count >= _capacity) _strings.Clear();
-        var created = Encoding.UTF8.GetString(utf8);
-        _strings.Add(utf8.ToArray(), created);
-        return created;
+        // The samples of one array message nearly always repeat the previous id: skip the hashing.
+        if (utf8.SequenceEqual(_lastBytes)) return _lastString;
+        if (!_byBytes.TryGetValue(utf8, out var bytes, out var text))
+        {
+            if (_strings.Count >= _capacity) _strings.Clear();
+            bytes = utf8.ToArray();
+            text = Encoding.UTF8.GetString(utf8);
+            _strings.Add(bytes, text);
+        }
+        _lastBytes = bytes;
+        _lastString = text;
+        return text;
     }
 
     private sealed class ByteSequenceComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>

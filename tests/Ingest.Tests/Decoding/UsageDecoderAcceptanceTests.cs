@@ -123,6 +123,29 @@ public class UsageDecoderAcceptanceTests
     }
 
     [Fact]
+    public void Decimal_numbers_decode_as_the_general_parser_reads_them()
+    {
+        // Short decimals take a fast path; long, exponent and many-digit forms take the general one.
+        var random = new Random(3);
+        var texts = Enumerable.Range(0, 3000).Select(i => (i % 6) switch
+        {
+            0 => $"{random.Next(0, 10000)}.{random.Next(0, 10)}",
+            1 => $"{random.Next(0, 10000)}.{random.Next(0, 1_000_000):D6}",
+            2 => $"{random.Next(0, 10)}.{random.NextInt64(0, 100_000_000_000_000):D14}",
+            3 => $"{random.Next(0, 1000)}.{random.NextInt64(0, 1_000_000_000_000_000_000):D18}",
+            4 => $"{random.Next(1, 1000)}e{random.Next(-3, 1)}",
+            _ => $"0.{new string('0', random.Next(0, 25))}{random.Next(1, 1000)}",
+        }).Append("-0").Append("0.1").Append("9999.999999999999").ToList();
+        var json = "[" + string.Join(",", texts.Select((t, i) => Usage(("ts", $"{1772366340000 + i}"), ("power_w", t.StartsWith('-') ? "0" : t), ("temperature_c", "-" + (t.StartsWith('-') ? "0" : "0.1"))))) + "]";
+
+        var (accepted, rejected) = DecodeUsage(Encoding.UTF8.GetBytes(json), new ValidationRules(TimeSpan.FromMinutes(5), TimeSpan.FromDays(30), 4 << 20, new FixedClock(Now)));
+
+        Assert.Empty(rejected);
+        Assert.Equal(texts.Select(t => (float)double.Parse(t.StartsWith('-') ? "0" : t, System.Globalization.CultureInfo.InvariantCulture)), accepted.Select(s => s.PowerW));
+        Assert.Equal(-0.1f, accepted[0].TemperatureC);
+    }
+
+    [Fact]
     public void Range_edges_are_accepted()
     {
         var (accepted, rejected) = DecodeUsage("[" + Usage(("utilization_pct", "0"), ("memory_used_mib", "0"), ("power_w", "0")) + ","
