@@ -33,7 +33,23 @@ pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
 
 pg_pid() { [[ -f "$PG_DATA/postmaster.pid" ]] && head -n1 "$PG_DATA/postmaster.pid" || true; }
 
-broker_pid() { [[ -f "$BROKER_DIR/pid" ]] && cat "$BROKER_DIR/pid" || true; }
+# The broker's PID from its pid file, but only while that process still is this checkout's broker:
+# after a reboot or a kill -9 the recorded PID may belong to an unrelated process.
+broker_pid() {
+  local pid
+  [[ -f "$BROKER_DIR/pid" ]] || return 0
+  pid=$(<"$BROKER_DIR/pid")
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+  if tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "pipeline.dll broker --Broker:StateDirectory=$BROKER_DIR"; then
+    echo "$pid"
+  fi
+  return 0
+}
+
+# Gone, or a zombie waiting for its parent to reap it.
+broker_exited() {
+  ! kill -0 "$1" 2>/dev/null || [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == Z ]]
+}
 
 ensure_os_user() {
   [[ $(id -u) -eq 0 ]] || return 0
@@ -116,34 +132,57 @@ build_cli() {
 
 broker_up() {
   mkdir -p "$BROKER_DIR"
-  if pid_alive "$(broker_pid)"; then
-    log "embedded broker already running (pid $(broker_pid), $(cat "$BROKER_DIR/bootstrap.txt" 2>/dev/null))"
+  local pid; pid=$(broker_pid)
+  if [[ -n "$pid" ]]; then
+    log "embedded broker already running (pid $pid, $(cat "$BROKER_DIR/bootstrap.txt" 2>/dev/null))"
     return
   fi
-  rm -f "$BROKER_DIR/bootstrap.txt"
-  log "starting the embedded Kafka broker"
-  nohup dotnet "$BIN_DIR/pipeline.dll" broker --Broker:StateDirectory="$BROKER_DIR" \
+  [[ -f "$BIN_DIR/pipeline.dll" ]] || die "$BIN_DIR/pipeline.dll is missing; 'scripts/local-env.sh up' builds it"
+  rm -f "$BROKER_DIR/pid" "$BROKER_DIR/bootstrap.txt"
+  # The broker runs from its own copy of the binaries: `up` rebuilds .local/bin in place, and
+  # rewriting a loaded assembly under a running process can crash it.
+  rm -rf "$BROKER_DIR/bin"
+  cp -a "$BIN_DIR" "$BROKER_DIR/bin"
+  log "starting the embedded Kafka broker (settings: PIPELINE_Broker__* variables, see 'pipeline help broker')"
+  # setsid: its own session, so a Ctrl-C or hang-up meant for the caller's terminal never reaches it.
+  # Without job control the background child is no process group leader, so setsid execs in place
+  # and $! is the broker's own PID.
+  setsid dotnet "$BROKER_DIR/bin/pipeline.dll" broker --Broker:StateDirectory="$BROKER_DIR" \
     >"$BROKER_DIR/broker.log" 2>&1 </dev/null &
-  echo $! >"$BROKER_DIR/pid"
-  for _ in $(seq 1 120); do
+  pid=$!
+  echo "$pid" >"$BROKER_DIR/pid"
+  for _ in $(seq 1 240); do
     [[ -s "$BROKER_DIR/bootstrap.txt" ]] && break
-    pid_alive "$(broker_pid)" || { cat "$BROKER_DIR/broker.log" >&2; die "embedded broker exited"; }
+    if broker_exited "$pid"; then
+      cat "$BROKER_DIR/broker.log" >&2
+      rm -f "$BROKER_DIR/pid"
+      die "embedded broker exited during start-up (log: $BROKER_DIR/broker.log)"
+    fi
     sleep 0.25
   done
-  [[ -s "$BROKER_DIR/bootstrap.txt" ]] || die "embedded broker did not report its address (log: $BROKER_DIR/broker.log)"
-  log "embedded broker at $(cat "$BROKER_DIR/bootstrap.txt") (pid $(broker_pid))"
+  if [[ ! -s "$BROKER_DIR/bootstrap.txt" ]]; then
+    kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$BROKER_DIR/pid"
+    die "embedded broker did not report its address within 60 s (log: $BROKER_DIR/broker.log)"
+  fi
+  log "embedded broker at $(cat "$BROKER_DIR/bootstrap.txt") (pid $pid)"
 }
 
 broker_down() {
   local pid; pid=$(broker_pid)
-  if pid_alive "$pid"; then
+  if [[ -n "$pid" ]]; then
     log "stopping embedded broker (pid $pid)"
-    kill -TERM "$pid"
-    for _ in $(seq 1 40); do pid_alive "$pid" || break; sleep 0.25; done
-    pid_alive "$pid" && kill -KILL "$pid"
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 80); do broker_exited "$pid" && break; sleep 0.25; done
+    if ! broker_exited "$pid"; then
+      log "embedded broker pid $pid ignored SIGTERM for 20 s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      for _ in $(seq 1 40); do broker_exited "$pid" && break; sleep 0.25; done
+    fi
   else
     log "embedded broker not running"
   fi
+  # The broker deletes bootstrap.txt itself on SIGTERM; after a kill -9 it is stale.
   rm -f "$BROKER_DIR/pid" "$BROKER_DIR/bootstrap.txt"
 }
 
@@ -174,7 +213,7 @@ case "${1:-}" in
     ;;
   status)
     pid=$(pg_pid); if pid_alive "$pid"; then log "postgresql: running, pid $pid, 127.0.0.1:$PG_PORT"; else log "postgresql: stopped"; fi
-    pid=$(broker_pid); if pid_alive "$pid"; then log "broker: running, pid $pid, $(cat "$BROKER_DIR/bootstrap.txt" 2>/dev/null)"; else log "broker: stopped"; fi
+    pid=$(broker_pid); if [[ -n "$pid" ]]; then log "broker: running, pid $pid, $(cat "$BROKER_DIR/bootstrap.txt" 2>/dev/null)"; else log "broker: stopped"; fi
     ;;
   *)
     echo "usage: scripts/local-env.sh up | down [--wipe] | status" >&2

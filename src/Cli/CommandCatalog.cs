@@ -12,5 +12,6 @@ public static class CommandCatalog
         new MigrateStatusCommand(),
         new PartitionsMaintainCommand(),
         new SimulateAgentsCommand(),
+        new BrokerCommand(),
     ];
 }
