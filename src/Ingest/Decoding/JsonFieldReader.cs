@@ -29,7 +29,7 @@ internal static class JsonFieldReader
 
     /// <summary>
     /// The common case of agent numbers, [-]digits[.digits] with at most 15 significant digits,
-    /// several times faster than the general parser and exactly as correct: the digits form an
+    /// parsed without the general parser and exactly as correctly: the digits form an
     /// integer below 2^53 and the divisor a power of ten up to 10^22, both exact doubles, so one
     /// IEEE division rounds correctly (Clinger's fast path). Anything else falls back.
     /// </summary>
