@@ -1,1 +1,0 @@
-namespace Pipeline.Inventory; internal static class AssemblyMarker { }

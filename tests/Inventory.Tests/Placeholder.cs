@@ -1,2 +1,0 @@
-namespace Pipeline.Inventory.Tests;
-public class Placeholder { [Fact] public void Builds() => Assert.True(true); }
