@@ -13,5 +13,10 @@ public static class CommandCatalog
         new PartitionsMaintainCommand(),
         new SimulateAgentsCommand(),
         new BrokerCommand(),
+        new InventoryServeCommand(),
+        new InventoryGpusListCommand(),
+        new InventoryGpusShowCommand(),
+        new InventoryAllocateCommand(),
+        new InventoryReleaseCommand(),
     ];
 }
