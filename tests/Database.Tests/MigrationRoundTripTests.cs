@@ -65,22 +65,35 @@ public sealed class MigrationRoundTripTests
         }
     }
 
-    [Theory]
-    [InlineData("DROP INDEX gpu_usage_time_idx")]
-    [InlineData("ALTER TABLE gpus ALTER COLUMN status SET DEFAULT 'maintenance'")]
-    [InlineData("ALTER TABLE allocations DROP CONSTRAINT allocations_no_double_booking")]
-    [InlineData("CREATE OR REPLACE FUNCTION time_bucket(bucket_width interval, ts timestamptz) RETURNS timestamptz LANGUAGE sql IMMUTABLE RETURN date_bin(bucket_width, ts, TIMESTAMPTZ '2000-01-01 00:00:00+00')")]
-    [InlineData("DROP TABLE gpu_usage_p{today}")]
-    public async Task Snapshot_notices_a_changed_schema_object(string change)
+    [Fact]
+    public async Task Snapshot_notices_changed_indexes_defaults_constraints_functions_and_partitions()
     {
+        string[] changes =
+        [
+            "DROP INDEX gpu_usage_time_idx",
+            "ALTER TABLE gpus ALTER COLUMN status SET DEFAULT 'maintenance'",
+            "ALTER TABLE allocations DROP CONSTRAINT allocations_no_double_booking",
+            "CREATE OR REPLACE FUNCTION time_bucket(bucket_width interval, ts timestamptz) RETURNS timestamptz " +
+                "LANGUAGE sql IMMUTABLE RETURN date_bin(bucket_width, ts, TIMESTAMPTZ '2000-01-01 00:00:00+00')",
+            "SELECT drop_daily_partitions_before('gpu_usage', current_date - 20)",
+            "ALTER TABLE quarantine ALTER COLUMN detail DROP NOT NULL",
+        ];
         await using var db = new TestDatabase();
         await db.InitializeAsync();
-        var before = await SchemaSnapshot.TakeAsync(db.ConnectionString);
+        await using var conn = db.Open();
+        var before = await SchemaSnapshot.TakeAsync(conn);
 
-        await db.ExecuteAsync(change.Replace("{today}", DateTime.UtcNow.ToString("yyyyMMdd"), StringComparison.Ordinal));
-
-        var after = await SchemaSnapshot.TakeAsync(db.ConnectionString);
-        Assert.False(before.SequenceEqual(after), $"the snapshot did not notice: {change}");
+        foreach (var change in changes)
+        {
+            // Each change is made and looked at inside a transaction, then undone.
+            await using var tx = await conn.BeginTransactionAsync();
+            await using (var cmd = new Npgsql.NpgsqlCommand(change, conn, tx))
+                await cmd.ExecuteNonQueryAsync();
+            var after = await SchemaSnapshot.TakeAsync(conn);
+            await tx.RollbackAsync();
+            Assert.False(before.SequenceEqual(after), $"the snapshot did not notice: {change}");
+        }
+        Assert.Equal(before, await SchemaSnapshot.TakeAsync(conn));
     }
 
     private static async Task<IReadOnlyList<int>> JournaledVersionsAsync(TestDatabase db)

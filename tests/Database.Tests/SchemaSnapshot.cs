@@ -83,6 +83,12 @@ public static class SchemaSnapshot
     {
         await using var conn = new NpgsqlConnection(connectionString);
         await conn.OpenAsync();
+        return await TakeAsync(conn);
+    }
+
+    /// <summary>The snapshot as <paramref name="conn"/> sees it, including its open transaction's changes.</summary>
+    public static async Task<IReadOnlyList<string>> TakeAsync(NpgsqlConnection conn)
+    {
         await using var cmd = new NpgsqlCommand(Query, conn);
         await using var reader = await cmd.ExecuteReaderAsync();
         var lines = new List<string>();

@@ -56,13 +56,14 @@ public sealed class PartitionMaintenance(string connectionString, ILogger? logge
         var matching = await ScalarIntAsync(conn, retentionJobs + " AND (config ->> 'drop_after')::interval = $2", cancellation, table, retention);
         if (matching == jobs) return;
 
+        // if_not_exists: a second maintainer (the ingest's hourly run, this command) racing here is not an error.
         await using var tx = await conn.BeginTransactionAsync(cancellation);
         await using (var remove = new NpgsqlCommand("SELECT remove_retention_policy($1::regclass, if_exists => true)", conn, tx))
         {
             remove.Parameters.Add(new NpgsqlParameter { Value = table });
             await remove.ExecuteNonQueryAsync(cancellation);
         }
-        await using (var add = new NpgsqlCommand("SELECT add_retention_policy($1::regclass, drop_after => $2::interval)", conn, tx))
+        await using (var add = new NpgsqlCommand("SELECT add_retention_policy($1::regclass, drop_after => $2::interval, if_not_exists => true)", conn, tx))
         {
             add.Parameters.Add(new NpgsqlParameter { Value = table });
             add.Parameters.Add(new NpgsqlParameter { Value = retention });
