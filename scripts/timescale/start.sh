@@ -31,16 +31,26 @@ if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && [[ -f "$DIR/port" ]]; then
 fi
 rm -f "$DIR/pid" "$DIR/port"
 
+# pglite-socket dispatches CustomEvent, a global only from Node.js 19 on; Node.js 18 (Debian 12's)
+# has it behind a flag.
+node_flags=()
+if (($(node -p 'process.versions.node.split(".")[0]') < 19)); then node_flags+=(--experimental-global-customevent); fi
+
 port=$(node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')
 # setsid: its own session and process group, so signals aimed at the caller's group leave it alone;
 # it is stopped by PID (stop.sh).
-setsid node "$SERVER" --host 127.0.0.1 --port "$port" --db memory:// --extensions "$EXTENSIONS" \
+setsid node "${node_flags[@]}" "$SERVER" --host 127.0.0.1 --port "$port" --db memory:// --extensions "$EXTENSIONS" \
   >"$DIR/server.log" 2>&1 </dev/null &
 pid=$!
 echo "$pid" >"$DIR/pid"
 
+ready() {
+  grep -q '^PGLiteSocketServer listening on' "$DIR/server.log" 2>/dev/null \
+    && node -e 'const s = require("net").connect(+process.argv[1], "127.0.0.1", () => { s.end(); process.exit(0); }); s.on("error", () => process.exit(1));' "$port"
+}
+
 for ((tenths = 0; ; tenths++)); do
-  grep -q "listening" "$DIR/server.log" 2>/dev/null && break
+  ready && kill -0 "$pid" 2>/dev/null && break
   if ! kill -0 "$pid" 2>/dev/null; then
     cat "$DIR/server.log" >&2
     rm -f "$DIR/pid"
