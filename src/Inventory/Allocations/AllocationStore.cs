@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using Npgsql;
 using NpgsqlTypes;
@@ -130,15 +129,8 @@ public sealed class AllocationStore(NpgsqlDataSource db, InventoryOptions option
     /// <summary>Allocations newest first, keyset-paginated by (starts_at, id); all rows of one request share starts_at.</summary>
     public async Task<Page<AllocationView>> ListAsync(string? tenant, string? state, int limit, PageCursor? after, CancellationToken cancellation)
     {
-        DateTime? afterTime = null;
-        Guid? afterId = null;
-        if (after is not null)
-        {
-            if (!DateTime.TryParse(after.Value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t)
-                || t.Kind != DateTimeKind.Utc || !Guid.TryParse(after.Id, out var id))
-                throw ProblemException.Invalid("cursor", "The cursor is not one this API issued; start again without a cursor.");
-            (afterTime, afterId) = (t, id);
-        }
+        DateTime? afterTime = after?.TimeValue();
+        Guid? afterId = after is null ? null : Guid.TryParse(after.Id, out var id) ? id : throw PageCursor.Invalid();
         await using var cmd = db.CreateCommand($"""
             SELECT a.request_id FROM allocations a
             WHERE (@tenant IS NULL OR a.tenant = @tenant)
@@ -158,7 +150,7 @@ public sealed class AllocationStore(NpgsqlDataSource db, InventoryOptions option
         var hasMore = ids.Count > limit;
         var items = await ReadAsync(ids.Take(limit).ToList(), cancellation);
         var next = hasMore && items.Count > 0
-            ? new PageCursor(Ordering, items[^1].StartsAt.ToString("O", CultureInfo.InvariantCulture), items[^1].Id.ToString()).Encode()
+            ? new PageCursor(Ordering, PageCursor.FormatTime(items[^1].StartsAt), items[^1].Id.ToString()).Encode()
             : null;
         return new Page<AllocationView>(items, next);
     }

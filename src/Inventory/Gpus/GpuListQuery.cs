@@ -107,7 +107,7 @@ public sealed record GpuSortKey(string Name, string SqlExpression, NpgsqlDbType 
     /// <summary>Text form of a sort value read from the database, for the cursor.</summary>
     public string Format(object value) => value switch
     {
-        DateTime t => t.ToString("O", CultureInfo.InvariantCulture),
+        DateTime t => PageCursor.FormatTime(t),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
@@ -123,6 +123,6 @@ public sealed record GpuSortKey(string Name, string SqlExpression, NpgsqlDbType 
                 && t.Kind == DateTimeKind.Utc ? t : null,
             _ => text,
         };
-        return value ?? throw ProblemException.Invalid("cursor", "The cursor is not one this API issued; start again without a cursor.");
+        return value ?? throw PageCursor.Invalid();
     }
 }

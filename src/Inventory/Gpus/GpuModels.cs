@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Pipeline.Inventory.Errors;
 using Pipeline.Inventory.Http;
 
 namespace Pipeline.Inventory.Gpus;
@@ -54,11 +55,11 @@ public sealed record GpuFields(
         string id;
         if (routeId is null) id = Input.Text(input.Id, prefix + "id", 128);
         else if (input.Id is null || input.Id == routeId) id = routeId;
-        else throw Errors.ProblemException.Invalid(prefix + "id", $"'id' in the body ('{input.Id}') differs from the URL ('{routeId}'); ids cannot be changed.");
+        else throw ProblemException.Invalid(prefix + "id", $"'id' in the body ('{input.Id}') differs from the URL ('{routeId}'); ids cannot be changed.");
 
-        var price = input.PricePerHour ?? throw Errors.ProblemException.Invalid(prefix + "pricePerHour", "'pricePerHour' is required.");
+        var price = input.PricePerHour ?? throw ProblemException.Invalid(prefix + "pricePerHour", "'pricePerHour' is required.");
         if (price < 0 || price >= PriceLimit)
-            throw Errors.ProblemException.Invalid(prefix + "pricePerHour", $"'pricePerHour' must be at least 0 and below {PriceLimit}.");
+            throw ProblemException.Invalid(prefix + "pricePerHour", $"'pricePerHour' must be at least 0 and below {PriceLimit}.");
 
         return new GpuFields(
             id,

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Pipeline.Inventory.Auth;
+using Pipeline.Inventory.Errors;
 using Pipeline.Inventory.Http;
 
 namespace Pipeline.Inventory.Health;
@@ -19,7 +20,7 @@ public static class HealthEndpoints
         gpu.MapPost("/health-checks", async (string id, HttpRequest request, HealthStore store, CancellationToken ct) =>
             {
                 var input = await JsonBody.ReadAsync<HealthCheckInput>(request, ct);
-                var passed = input.Passed ?? throw Errors.ProblemException.Invalid("passed", "'passed' is required (true or false).");
+                var passed = input.Passed ?? throw ProblemException.Invalid("passed", "'passed' is required (true or false).");
                 var check = await store.RecordCheckAsync(
                     id, Input.Text(input.CheckName, "checkName", 128), passed, Input.JsonObject(input.Details, "details"),
                     Input.EventTime(input.CheckedAt, "checkedAt"), ct);

@@ -111,15 +111,9 @@ public sealed class HealthStore(NpgsqlDataSource db, InventoryOptions options)
         Func<NpgsqlDataReader, T> read, Func<T, (DateTime Time, long Id)> key, CancellationToken cancellation)
     {
         await EnsureGpuExistsAsync(gpuId, cancellation);
-        DateTime? afterTime = null;
-        long? afterId = null;
-        if (after is not null)
-        {
-            if (!DateTime.TryParse(after.Value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t)
-                || t.Kind != DateTimeKind.Utc || !long.TryParse(after.Id, CultureInfo.InvariantCulture, out var id))
-                throw ProblemException.Invalid("cursor", "The cursor is not one this API issued; start again without a cursor.");
-            (afterTime, afterId) = (t, id);
-        }
+        DateTime? afterTime = after?.TimeValue();
+        long? afterId = after is null ? null
+            : long.TryParse(after.Id, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : throw PageCursor.Invalid();
         cmd.With("gpu", NpgsqlDbType.Text, gpuId).With("after_time", NpgsqlDbType.TimestampTz, afterTime)
             .With("after_id", NpgsqlDbType.Bigint, afterId).With("limit", NpgsqlDbType.Integer, limit + 1);
         var items = new List<T>();
@@ -129,8 +123,7 @@ public sealed class HealthStore(NpgsqlDataSource db, InventoryOptions options)
             if (items.Count == limit)
             {
                 var (time, lastId) = key(items[^1]);
-                return new Page<T>(items, new PageCursor(HistoryOrdering, time.ToString("O", CultureInfo.InvariantCulture),
-                    lastId.ToString(CultureInfo.InvariantCulture)).Encode());
+                return new Page<T>(items, new PageCursor(HistoryOrdering, PageCursor.FormatTime(time), lastId.ToString(CultureInfo.InvariantCulture)).Encode());
             }
             items.Add(read(reader));
         }

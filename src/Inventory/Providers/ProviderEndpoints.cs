@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Pipeline.Inventory.Auth;
+using Pipeline.Inventory.Errors;
 using Pipeline.Inventory.Http;
 
 namespace Pipeline.Inventory.Providers;
@@ -44,7 +45,7 @@ public static class ProviderEndpoints
             {
                 var input = await JsonBody.ReadAsync<ProviderInput>(request, ct);
                 if (input.Id is not null && input.Id != id)
-                    throw Errors.ProblemException.Invalid("id", $"'id' in the body ('{input.Id}') differs from the URL ('{id}'); ids cannot be changed.");
+                    throw ProblemException.Invalid("id", $"'id' in the body ('{input.Id}') differs from the URL ('{id}'); ids cannot be changed.");
                 var updated = await store.UpdateAsync(
                     id, Input.Text(input.Name, "name", 256), Input.OptionalText(input.Contact, "contact", 1024), RowVersion.ExpectedVersion(request), ct);
                 RowVersion.SetETag(request.HttpContext.Response, updated.Version);
