@@ -12,6 +12,7 @@ public static class CommandCatalog
         new MigrateStatusCommand(),
         new PartitionsMaintainCommand(),
         new SimulateAgentsCommand(),
+        new IngestCommand(),
         new BrokerCommand(),
         new InventoryServeCommand(),
         new InventoryGpusListCommand(),

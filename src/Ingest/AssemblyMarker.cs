@@ -1,1 +1,0 @@
-namespace Pipeline.Ingest; internal static class AssemblyMarker { }
