@@ -37,7 +37,7 @@ pipeline agents simulate --Simulate:Gpus="$GPUS" --Simulate:SamplesPerSecond="$R
 
 echo "demo: waiting for the ingest to catch up"
 for _ in $(seq 1 120); do
-  lag=$(curl -fsS "http://127.0.0.1:$METRICS_PORT/metrics" | awk '/^pipeline_ingest_consumer_lag_messages[{ ]/ {s+=$NF} END {print s+0}')
+  lag=$(curl -fsS "http://127.0.0.1:$METRICS_PORT/metrics" | awk '/^ingest_consumer_lag_messages[{ ]/ {s+=$NF} END {print s+0}')
   [[ "$lag" == "0" ]] && break
   sleep 1
 done
