@@ -27,10 +27,10 @@ public sealed class GpuStatusTests(InventoryServer server) : IClassFixture<Inven
     public async Task A_gpu_goes_offline_when_its_heartbeat_is_older_than_the_threshold()
     {
         await FleetSeed.GpuAsync(server.Database, "aging-1", "status-co");
-        await server.Database.ExecuteAsync("UPDATE gpu_state SET last_seen = now() - interval '119 seconds' WHERE gpu_id = 'aging-1'");
+        await server.Database.ExecuteAsync("UPDATE gpu_state SET last_seen = now() - interval '90 seconds' WHERE gpu_id = 'aging-1'");
         Assert.Equal("online", (await server.Anonymous.GetAsync("/gpus/aging-1/status").JsonAsync(HttpStatusCode.OK)).GetProperty("status").GetString());
 
-        await server.Database.ExecuteAsync("UPDATE gpu_state SET last_seen = now() - interval '121 seconds' WHERE gpu_id = 'aging-1'");
+        await server.Database.ExecuteAsync("UPDATE gpu_state SET last_seen = now() - interval '150 seconds' WHERE gpu_id = 'aging-1'");
         Assert.Equal("offline", (await server.Anonymous.GetAsync("/gpus/aging-1/status").JsonAsync(HttpStatusCode.OK)).GetProperty("status").GetString());
     }
 
