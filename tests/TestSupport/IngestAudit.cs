@@ -59,6 +59,34 @@ public static class IngestAudit
         }
     }
 
+    /// <summary>
+    /// Checks that the database holds exactly what the messages below its own stored offsets
+    /// carry: rows and offsets committed together, nothing beyond, nothing missing. Only
+    /// meaningful while no ingest is writing (after a kill or an exit). Returns the differences
+    /// and the stored offsets.
+    /// </summary>
+    public static async Task<(IReadOnlyList<string> Differences, IReadOnlyDictionary<(string Topic, int Partition), long> Stored)> PrefixDifferencesAsync(
+        string connectionString, SampleLoad load)
+    {
+        var stored = await StoredOffsetsAsync(connectionString, load.UsageTopic, load.HeartbeatTopic);
+        var expected = await load.ExpectedUpToAsync(stored);
+        return (await DifferencesAsync(connectionString, expected), stored);
+    }
+
+    /// <summary>next_offset per partition of the two topics (the highest, should there be several groups).</summary>
+    public static async Task<IReadOnlyDictionary<(string Topic, int Partition), long>> StoredOffsetsAsync(string connectionString, string usageTopic, string heartbeatTopic)
+    {
+        await using var conn = new NpgsqlConnection(Unpooled(connectionString));
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(
+            "SELECT topic, partition, max(next_offset) FROM ingest_offsets WHERE topic = ANY($1) GROUP BY topic, partition", conn);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = new[] { usageTopic, heartbeatTopic } });
+        await using var r = await cmd.ExecuteReaderAsync();
+        var result = new Dictionary<(string, int), long>();
+        while (await r.ReadAsync()) result[(r.GetString(0), r.GetInt32(1))] = r.GetInt64(2);
+        return result;
+    }
+
     /// <summary>Rows in gpu_usage now, or -1 while the database cannot be reached.</summary>
     public static async Task<long> UsageRowsAsync(string connectionString)
     {
@@ -79,15 +107,16 @@ public static class IngestAudit
     /// Waits until gpu_usage holds at least <paramref name="rows"/> rows: the trigger for a fault
     /// "at this point of the stream". Throws with <paramref name="context"/> when it never gets there.
     /// </summary>
-    public static async Task<long> WaitForUsageRowsAsync(string connectionString, long rows, TimeSpan timeout, Func<string>? context = null)
+    public static async Task<long> WaitForUsageRowsAsync(string connectionString, long rows, TimeSpan timeout, Func<string>? context = null,
+        Func<bool>? giveUpWhen = null)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
             var now = await UsageRowsAsync(connectionString);
             if (now >= rows) return now;
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"gpu_usage reached {now} rows, not {rows}, within {timeout}\n{context?.Invoke()}");
+            if (DateTime.UtcNow > deadline || giveUpWhen?.Invoke() == true)
+                throw new TimeoutException($"gpu_usage reached {now} rows, not {rows}, within {timeout} (or the ingest exited)\n{context?.Invoke()}");
             await Task.Delay(20);
         }
     }

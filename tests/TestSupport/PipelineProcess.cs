@@ -86,6 +86,19 @@ public sealed class PipelineProcess : IAsyncDisposable
             return $"--- {_name} (pid {_process.Id}) last {Math.Min(lines, _lines.Count)} lines ---\n" + string.Join('\n', _lines.TakeLast(lines));
     }
 
+    /// <summary>The first warnings, errors and stderr lines: after a long retry loop the tail alone hides how it began.</summary>
+    public string FirstProblems(int lines = 8)
+    {
+        lock (_gate)
+        {
+            var problems = _lines.Where(l => l.StartsWith("[err]", StringComparison.Ordinal)
+                    || l.Contains(" warn:", StringComparison.Ordinal) || l.Contains(" fail:", StringComparison.Ordinal)
+                    || l.Contains(" crit:", StringComparison.Ordinal))
+                .Take(lines).ToList();
+            return problems.Count == 0 ? "" : $"--- {_name} first {problems.Count} problem lines ---\n" + string.Join('\n', problems);
+        }
+    }
+
     /// <summary>
     /// Completes with the first line (already printed or still to come) matching
     /// <paramref name="predicate"/>; throws with the output so far on timeout or when the process exits first.
@@ -118,6 +131,12 @@ public sealed class PipelineProcess : IAsyncDisposable
 
     /// <summary>kill -TERM: the graceful shutdown request an orchestrator sends.</summary>
     public void SignalTerm() => PosixProcesses.Signal(_process.Id, PosixProcesses.SigTerm);
+
+    /// <summary>kill -STOP: frozen mid-whatever, as a long GC pause or a stalled VM looks to its peers.</summary>
+    public void Pause() => PosixProcesses.Signal(_process.Id, PosixProcesses.SigStop);
+
+    /// <summary>kill -CONT after <see cref="Pause"/>.</summary>
+    public void Resume() => PosixProcesses.Signal(_process.Id, PosixProcesses.SigCont);
 
     /// <summary>kill -9: no chance to flush, commit or say goodbye.</summary>
     public async Task KillAsync()

@@ -46,15 +46,12 @@ public sealed class SampleLoad : IDisposable
     private readonly DateTimeOffset[] _gpuClock;
     private readonly long[] _uptime;
     private readonly Queue<(string Key, byte[] Value, int BadElements)> _recentUsage = new();
-    private readonly Dictionary<(string Topic, int Partition), long> _endOffsets = [];
-    private readonly Dictionary<string, (DateTimeOffset Ts, string Status)> _lastHeartbeat = [];
+    // What each delivered message adds to a correct outcome, by partition and offset.
+    private readonly Dictionary<(string Topic, int Partition), SortedDictionary<long, MessageOutcome>> _ledger = [];
     private string? _deliveryError;
     private long _usageMessages;
     private long _sampleNumber;
-    private UsageTotals _usage;
-    private long _heartbeatRows;
-    private long _heartbeatUptimeSum;
-    private long _quarantineRows;
+    private long _usageRowsProduced;
     private long _messagesProduced;
 
     public SampleLoad(string bootstrapServers, string usageTopic, string heartbeatTopic, SampleLoadShape? shape = null)
@@ -85,20 +82,42 @@ public sealed class SampleLoad : IDisposable
     public SampleLoadShape Shape { get; }
 
     /// <summary>Accepted samples produced so far (duplicates and rejected elements not counted).</summary>
-    public long UsageRowsProduced { get { lock (_gate) return _usage.Rows; } }
+    public long UsageRowsProduced { get { lock (_gate) return _usageRowsProduced; } }
 
     /// <summary>Messages of both topics produced so far, retries and malformed ones included.</summary>
     public long MessagesProduced { get { lock (_gate) return _messagesProduced; } }
 
-    /// <summary>The outcome of everything produced so far; read it after the producing call returned.</summary>
+    /// <summary>The outcome of every message the broker confirmed; complete once a producing call returned.</summary>
     public ExpectedLanding Expected
     {
         get
         {
             lock (_gate)
-                return new ExpectedLanding(UsageTopic, HeartbeatTopic, _usage, _heartbeatRows, _heartbeatUptimeSum, _quarantineRows,
-                    new Dictionary<string, (DateTimeOffset, string)>(_lastHeartbeat),
-                    new Dictionary<(string, int), long>(_endOffsets));
+                return Sum(_ledger.ToDictionary(p => p.Key, p => p.Value.Count > 0 ? p.Value.Keys.Max() + 1 : 0));
+        }
+    }
+
+    /// <summary>
+    /// The outcome of exactly the messages below <paramref name="nextOffsets"/> (partitions not
+    /// named: none): what the database must hold when these are its stored offsets, if rows and
+    /// offsets commit together. Waits briefly for delivery reports of messages the ingest may have
+    /// read before this producer heard back from the broker.
+    /// </summary>
+    public async Task<ExpectedLanding> ExpectedUpToAsync(IReadOnlyDictionary<(string Topic, int Partition), long> nextOffsets)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            lock (_gate)
+            {
+                var missing = nextOffsets.Where(p => p.Value > 0 &&
+                    (!_ledger.TryGetValue(p.Key, out var known) || known.Count < p.Value || !known.ContainsKey(p.Value - 1))).ToList();
+                if (missing.Count == 0) return Sum(nextOffsets);
+                if (DateTime.UtcNow > deadline)
+                    throw new InvalidOperationException("stored offsets point past what the broker confirmed to this load: " +
+                        string.Join(", ", missing.Select(m => $"{m.Key.Topic}[{m.Key.Partition}]@{m.Value}")));
+            }
+            await Task.Delay(50);
         }
     }
 
@@ -146,7 +165,9 @@ public sealed class SampleLoad : IDisposable
             GroupId = "sample-load-watermarks",
         }).Build();
         var evicted = new List<string>();
-        foreach (var ((topic, partition), _) in Expected.EndOffsets)
+        List<(string Topic, int Partition)> partitions;
+        lock (_gate) partitions = [.. _ledger.Keys];
+        foreach (var (topic, partition) in partitions)
         {
             var marks = consumer.QueryWatermarkOffsets(new TopicPartition(topic, partition), TimeSpan.FromSeconds(10));
             if (marks.Low > 0) evicted.Add($"{topic}[{partition}] low watermark {marks.Low}");
@@ -164,6 +185,7 @@ public sealed class SampleLoad : IDisposable
             var gpu = (int)(n % Shape.GpuCount);
             var key = GpuId(gpu);
             var badElements = 0;
+            var usage = default(UsageTotals);
             var value = Json(writer =>
             {
                 writer.WriteStartArray();
@@ -178,30 +200,27 @@ public sealed class SampleLoad : IDisposable
                     }
                     else
                     {
-                        _usage = _usage.Add(WriteUsageSample(writer, key, gpu, ts, _sampleNumber++, utilizationOverride: null));
+                        usage = usage.Add(WriteUsageSample(writer, key, gpu, ts, _sampleNumber++, utilizationOverride: null));
                     }
                 }
                 writer.WriteEndArray();
             });
             if (_gpuClock[gpu] > DateTimeOffset.UtcNow.AddMinutes(4))
                 throw new InvalidOperationException("the load outran the clock: fewer samples per GPU or more GPUs");
-            _quarantineRows += badElements;
-            Send(UsageTopic, key, value);
+            _usageRowsProduced += usage.Rows;
+            Send(UsageTopic, key, value, new MessageOutcome(usage, badElements, null));
             _recentUsage.Enqueue((key, value, badElements));
             if (_recentUsage.Count > 16) _recentUsage.Dequeue();
 
             if (Shape.AgentRetryEvery > 0 && n % Shape.AgentRetryEvery == Shape.AgentRetryEvery - 1)
             {
-                // The same samples again at a new offset: stored once; its bad element is quarantined again (new offset).
+                // The same samples again at a later offset of the same partition (same key): no new
+                // rows, but a bad element is quarantined again since it is a new message.
                 var (retryKey, retryValue, retryBad) = _recentUsage.Peek();
-                _quarantineRows += retryBad;
-                Send(UsageTopic, retryKey, retryValue);
+                Send(UsageTopic, retryKey, retryValue, new MessageOutcome(default, retryBad, null));
             }
             if (Shape.MalformedEvery > 0 && n % Shape.MalformedEvery == Shape.MalformedEvery - 1)
-            {
-                _quarantineRows++;
-                Send(UsageTopic, key, Encoding.UTF8.GetBytes($"{{\"gpu_id\":\"{key}\",\"ts\":"));
-            }
+                Send(UsageTopic, key, Encoding.UTF8.GetBytes($"{{\"gpu_id\":\"{key}\",\"ts\":"), new MessageOutcome(default, 1, null));
             if (Shape.HeartbeatEvery > 0 && n % Shape.HeartbeatEvery == Shape.HeartbeatEvery - 1)
                 ProduceHeartbeat(gpu, key, n);
         }
@@ -227,10 +246,7 @@ public sealed class SampleLoad : IDisposable
             writer.WriteEndObject();
             if (asArray) writer.WriteEndArray();
         });
-        _heartbeatRows++;
-        _heartbeatUptimeSum += uptime;
-        _lastHeartbeat[key] = (ts, status);
-        Send(HeartbeatTopic, key, value);
+        Send(HeartbeatTopic, key, value, new MessageOutcome(default, 0, new HeartbeatOutcome(key, ts, status, uptime)));
     }
 
     /// <summary>Writes one sample; returns its contribution to the expected totals.</summary>
@@ -281,7 +297,7 @@ public sealed class SampleLoad : IDisposable
         }
     }
 
-    private void Send(string topic, string key, byte[] value)
+    private void Send(string topic, string key, byte[] value, MessageOutcome outcome)
     {
         _messagesProduced++;
         _producer.Produce(topic, new Message<string, byte[]> { Key = key, Value = value }, report =>
@@ -294,11 +310,39 @@ public sealed class SampleLoad : IDisposable
                     return;
                 }
                 var tp = (report.Topic, report.Partition.Value);
-                var end = report.Offset.Value + 1;
-                if (!_endOffsets.TryGetValue(tp, out var known) || known < end) _endOffsets[tp] = end;
+                if (!_ledger.TryGetValue(tp, out var partition)) _ledger[tp] = partition = [];
+                partition[report.Offset.Value] = outcome;
             }
         });
     }
+
+    private ExpectedLanding Sum(IReadOnlyDictionary<(string Topic, int Partition), long> nextOffsets)
+    {
+        var usage = default(UsageTotals);
+        long heartbeats = 0, uptime = 0, quarantined = 0;
+        var last = new Dictionary<string, (DateTimeOffset Ts, string Status)>();
+        var ends = new Dictionary<(string, int), long>();
+        foreach (var (tp, messages) in _ledger)
+        {
+            var next = nextOffsets.GetValueOrDefault(tp);
+            if (next > 0) ends[tp] = next;
+            foreach (var (_, outcome) in messages.TakeWhile(m => m.Key < next))
+            {
+                usage = usage.Add(outcome.Usage);
+                quarantined += outcome.QuarantineRows;
+                if (outcome.Heartbeat is not { } beat) continue;
+                heartbeats++;
+                uptime += beat.UptimeS;
+                if (!last.TryGetValue(beat.GpuId, out var seen) || seen.Ts < beat.Ts) last[beat.GpuId] = (beat.Ts, beat.Status);
+            }
+        }
+        return new ExpectedLanding(UsageTopic, HeartbeatTopic, usage, heartbeats, uptime, quarantined, last, ends);
+    }
+
+    private sealed record HeartbeatOutcome(string GpuId, DateTimeOffset Ts, string Status, long UptimeS);
+
+    /// <summary>What one message adds: accepted samples (none for a retry), quarantined entries, a heartbeat.</summary>
+    private sealed record MessageOutcome(UsageTotals Usage, int QuarantineRows, HeartbeatOutcome? Heartbeat);
 
     private static byte[] Json(Action<Utf8JsonWriter> write)
     {
