@@ -8,7 +8,7 @@ namespace Pipeline.Inventory.Tests;
 
 /// <summary>
 /// The inventory API on a real Kestrel port (http://127.0.0.1:0) over a fresh migrated database.
-/// Use as an xUnit class fixture, or start one with custom settings via <see cref="StartAsync"/>.
+/// Use as an xUnit class fixture; <see cref="StartAsync"/> adds one with other settings over the same database.
 /// </summary>
 public sealed class InventoryServer : IAsyncLifetime, IAsyncDisposable
 {
@@ -17,13 +17,19 @@ public sealed class InventoryServer : IAsyncLifetime, IAsyncDisposable
     public const long MaxBodyBytes = 64 * 1024;
 
     private readonly IReadOnlyDictionary<string, string?> _overrides;
+    private readonly bool _ownsDatabase;
     private WebApplication? _app;
 
-    public InventoryServer() : this(new Dictionary<string, string?>()) { }
+    public InventoryServer() : this(new Dictionary<string, string?>(), null) { }
 
-    private InventoryServer(IReadOnlyDictionary<string, string?> overrides) => _overrides = overrides;
+    private InventoryServer(IReadOnlyDictionary<string, string?> overrides, TestDatabase? sharedDatabase)
+    {
+        _overrides = overrides;
+        _ownsDatabase = sharedDatabase is null;
+        Database = sharedDatabase ?? new TestDatabase();
+    }
 
-    public TestDatabase Database { get; } = new();
+    public TestDatabase Database { get; }
 
     public Uri BaseAddress { get; private set; } = null!;
 
@@ -34,16 +40,17 @@ public sealed class InventoryServer : IAsyncLifetime, IAsyncDisposable
 
     public HttpClient ReadOnly { get; private set; } = null!;
 
-    public static async Task<InventoryServer> StartAsync(IReadOnlyDictionary<string, string?> overrides)
+    /// <summary>A second API with other settings over the database of <paramref name="sharing"/> (creating databases is slow).</summary>
+    public static async Task<InventoryServer> StartAsync(IReadOnlyDictionary<string, string?> overrides, InventoryServer sharing)
     {
-        var server = new InventoryServer(overrides);
+        var server = new InventoryServer(overrides, sharing.Database);
         await server.InitializeAsync();
         return server;
     }
 
     public async Task InitializeAsync()
     {
-        await ((IAsyncLifetime)Database).InitializeAsync();
+        if (_ownsDatabase) await ((IAsyncLifetime)Database).InitializeAsync();
         var settings = new Dictionary<string, string?>
         {
             // A bounded pool: 100 concurrent requests queue for connections instead of exhausting the shared server.
@@ -88,6 +95,6 @@ public sealed class InventoryServer : IAsyncLifetime, IAsyncDisposable
             await _app.StopAsync();
             await _app.DisposeAsync();
         }
-        await Database.DisposeAsync();
+        if (_ownsDatabase) await Database.DisposeAsync();
     }
 }

@@ -57,7 +57,7 @@ public sealed class AuthTests(InventoryServer server) : IClassFixture<InventoryS
     [Fact]
     public async Task Reads_need_a_token_of_either_role_when_configured()
     {
-        await using var closed = await InventoryServer.StartAsync(new Dictionary<string, string?> { ["Inventory:RequireAuthForReads"] = "true" });
+        await using var closed = await InventoryServer.StartAsync(new Dictionary<string, string?> { ["Inventory:RequireAuthForReads"] = "true" }, sharing: server);
 
         await closed.Anonymous.GetAsync("/gpus").ProblemAsync(HttpStatusCode.Unauthorized);
         await closed.Anonymous.GetAsync("/allocations").ProblemAsync(HttpStatusCode.Unauthorized);

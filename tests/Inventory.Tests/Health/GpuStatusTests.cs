@@ -37,7 +37,7 @@ public sealed class GpuStatusTests(InventoryServer server) : IClassFixture<Inven
     [Fact]
     public async Task The_offline_threshold_comes_from_configuration()
     {
-        await using var strict = await InventoryServer.StartAsync(new Dictionary<string, string?> { ["Inventory:OfflineAfter"] = "10s" });
+        await using var strict = await InventoryServer.StartAsync(new Dictionary<string, string?> { ["Inventory:OfflineAfter"] = "10s" }, sharing: server);
         await FleetSeed.GpuAsync(strict.Database, "strict-1", "status-co");
         await strict.Database.ExecuteAsync("UPDATE gpu_state SET last_seen = now() - interval '30 seconds' WHERE gpu_id = 'strict-1'");
 
