@@ -3,7 +3,9 @@
 # Safe to run any number of times; needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-wanted=(postgresql-15 postgresql-client-15 kcat)
+wanted=(postgresql-15 postgresql-client-15 kcat curl)
+# Node.js serves the WebAssembly TimescaleDB that checks the hypertable path; any Node >= 18 will do.
+command -v node >/dev/null && command -v npm >/dev/null || wanted+=(nodejs npm)
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -70,7 +70,8 @@ public sealed class TestDatabase : IAsyncDisposable, IAsyncLifetime
     {
         await using var conn = new NpgsqlConnection(TestEnvironment.DatabaseConnectionString);
         await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
+        // CREATE/DROP DATABASE wait for a checkpoint; under a loaded suite they queue, so no timeout.
+        await using var cmd = new NpgsqlCommand(sql, conn) { CommandTimeout = 0 };
         await cmd.ExecuteNonQueryAsync();
     }
 }
