@@ -56,7 +56,7 @@ public static class InventoryApp
         // Bearer tokens protect nothing with data protection; an in-memory key ring avoids writing keys to disk.
         builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
         builder.Services.AddAuthorization(authorization => AccessPolicies.Add(authorization, options.RequireAuthForReads));
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(openApi => OpenApiSecurity.Add(openApi, options.RequireAuthForReads));
 
         var app = builder.Build();
         if (options.Tokens.Count == 0)

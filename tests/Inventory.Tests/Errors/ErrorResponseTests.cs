@@ -76,5 +76,10 @@ public sealed class ErrorResponseTests(InventoryServer server) : IClassFixture<I
         Assert.Contains("/allocations", paths);
         Assert.Contains("/allocations/{id}/release", paths);
         Assert.Contains("/gpus/{id}/usage", paths);
+
+        // Writes declare the bearer scheme; open reads do not.
+        Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("Bearer").GetProperty("scheme").GetString());
+        Assert.True(document.GetProperty("paths").GetProperty("/allocations").GetProperty("post").TryGetProperty("security", out _));
+        Assert.False(document.GetProperty("paths").GetProperty("/gpus").GetProperty("get").TryGetProperty("security", out _));
     }
 }
