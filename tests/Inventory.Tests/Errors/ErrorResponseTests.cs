@@ -68,6 +68,19 @@ public sealed class ErrorResponseTests(InventoryServer server) : IClassFixture<I
     }
 
     [Fact]
+    public async Task An_unexpected_failure_is_a_500_problem_that_does_not_leak_internals()
+    {
+        var unreachable = new Npgsql.NpgsqlConnectionStringBuilder(server.Database.ConnectionString) { Database = "no_such_database_" + Guid.NewGuid().ToString("N") };
+        await using var broken = await InventoryServer.StartAsync(
+            new Dictionary<string, string?> { ["Database:ConnectionString"] = unreachable.ConnectionString }, sharing: server);
+
+        var problem = await broken.Anonymous.GetAsync("/gpus").ProblemAsync(HttpStatusCode.InternalServerError);
+
+        Assert.DoesNotContain("no_such_database", problem.GetRawText());
+        Assert.False(problem.TryGetProperty("exception", out _));
+    }
+
+    [Fact]
     public async Task The_openapi_document_is_published()
     {
         var document = await server.Anonymous.GetAsync("/openapi/v1.json").JsonAsync(HttpStatusCode.OK);
