@@ -5,9 +5,9 @@ using Pipeline.Hosting;
 // pipeline COMMAND [SUBCOMMAND] [positional...] [--Setting:Key=value | --flag value ...]
 // Words before the first flag pick the command; every flag goes to configuration.
 var words = args.TakeWhile(a => !a.StartsWith('-')).ToList();
-var flags = args.Skip(words.Count).ToList();
+var flags = SwitchesAsTrue(args.Skip(words.Count).ToList());
 
-if (words.Count == 0 || words[0] is "help" || flags.Contains("--help") || flags.Contains("-h"))
+if (words.Count == 0 || words[0] is "help" || flags.Any(f => f is "--help" or "--help=true" or "-h"))
 {
     var topic = words.Count > 0 && words[0] is "help" ? words.Skip(1).ToList() : words;
     return HelpText.Write(Console.Out, topic);
@@ -40,4 +40,19 @@ catch (InvalidSettingException ex)
 {
     Console.Error.WriteLine($"pipeline: {ex.Message}");
     return 3;
+}
+
+// A bare switch (--json followed by another flag or by nothing) means true; the configuration
+// parser would otherwise drop it or take the next flag as its value.
+static List<string> SwitchesAsTrue(List<string> flags)
+{
+    var result = new List<string>(flags.Count);
+    for (var i = 0; i < flags.Count; i++)
+    {
+        var flag = flags[i];
+        var isBareSwitch = flag.StartsWith("--", StringComparison.Ordinal) && !flag.Contains('=')
+            && (i + 1 == flags.Count || flags[i + 1].StartsWith("--", StringComparison.Ordinal));
+        result.Add(isBareSwitch ? flag + "=true" : flag);
+    }
+    return result;
 }
