@@ -27,7 +27,7 @@ public sealed record IngestOptions
     public string HeartbeatTopic { get; init; } = "gpu.heartbeat.v1";
 
     /// <summary>A batch is written once it holds this many rows (samples plus quarantined entries).</summary>
-    public int BatchMaxRows { get; init; } = 10_000;
+    public int BatchMaxRows { get; init; } = 50_000;
 
     /// <summary>...or once its first message is this old, whichever comes first.</summary>
     public TimeSpan BatchMaxAge { get; init; } = TimeSpan.FromMilliseconds(250);
@@ -74,7 +74,7 @@ public sealed record IngestOptions
         --Ingest:ConsumerGroup=pipeline-ingest
         --Ingest:UsageTopic=gpu.usage.v1
         --Ingest:HeartbeatTopic=gpu.heartbeat.v1
-        --Ingest:BatchMaxRows=10000            rows per COPY batch
+        --Ingest:BatchMaxRows=50000            rows per COPY batch
         --Ingest:BatchMaxAge=250ms             a partly filled batch is written after this long
         --Ingest:Writers=2                     writer connections (lanes)
         --Ingest:ChannelCapacity=20000         messages buffered before consumption pauses
@@ -101,7 +101,7 @@ public sealed record IngestOptions
             ConsumerGroup = Settings.OptionalString(config, "Ingest:ConsumerGroup", "pipeline-ingest"),
             UsageTopic = Settings.OptionalString(config, "Ingest:UsageTopic", "gpu.usage.v1"),
             HeartbeatTopic = Settings.OptionalString(config, "Ingest:HeartbeatTopic", "gpu.heartbeat.v1"),
-            BatchMaxRows = Settings.Int(config, "Ingest:BatchMaxRows", 10_000, 1, 1_000_000),
+            BatchMaxRows = Settings.Int(config, "Ingest:BatchMaxRows", 50_000, 1, 1_000_000),
             BatchMaxAge = Settings.Duration(config, "Ingest:BatchMaxAge", TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(10)),
             Writers = Settings.Int(config, "Ingest:Writers", 2, 1, 16),
             ChannelCapacity = Settings.Int(config, "Ingest:ChannelCapacity", 20_000, 16, 10_000_000),

@@ -88,7 +88,7 @@ public sealed class IngestService
         await using var onStop = stop.Register(() => hardStopSource.CancelAfter(_options.ShutdownTimeout * 0.8));
         var hardStop = hardStopSource.Token;
 
-        if (!await SchemaIsPresentAsync(stop)) return 1;
+        if (!await SchemaIsPresentAsync(stop)) return stop.IsCancellationRequested ? 0 : 1;
 
         await using var http = await IngestHttpEndpoint.StartAsync(_options.MetricsPort, Metrics.Registry, IsReadyAsync, stop);
         _metricsPort.TrySetResult(http.Port);

@@ -77,7 +77,8 @@ public sealed class LaneWriter(
                 // A sample for a day whose partition does not exist (yet): make partitions, then retry.
                 try { await ensurePartitions(hardStop); } catch (Exception inner) when (inner is not OperationCanceledException) { }
             }
-            if (ex is not PostgresException) await committer.ResetAsync();
+            // The failure may have broken the connection (a restarted server, a killed backend): start clean.
+            await committer.ResetAsync();
         });
 
         var elapsed = Stopwatch.GetElapsedTime(started);
