@@ -20,6 +20,14 @@ namespace Pipeline.Ingest;
 /// (its own connection, binary COPY, offsets in the same transaction). Lanes own fixed partitions
 /// so per-partition order holds with several writers. Also runs the HTTP endpoint, hourly
 /// partition maintenance and the periodic summary line.
+/// <para>
+/// Memory stays bounded whatever the backlog, because a full buffer pauses every partition:
+/// librdkafka's prefetch (queued.max.messages.kbytes, 32 MiB by default here, plus one fetch
+/// response in flight) + the lane channels (at most Ingest:ChannelCapacity messages and
+/// Ingest:ChannelMaxBytes of keys and values, plus one message larger than that) + per lane two
+/// batches (each at most Ingest:BatchMaxRows decoded rows plus one message's samples, and 8 MiB of
+/// quarantined raw values). Defaults: 32 + 64 MiB of messages and 2 lanes x 2 x 50,000 rows.
+/// </para>
 /// </summary>
 public sealed class IngestService
 {

@@ -105,6 +105,7 @@ internal sealed class InProcessIngest : IAsyncDisposable
             await _stop.CancelAsync();
             try { await Run.WaitAsync(Patience); } catch (Exception) { /* the test already failed or passed on its own terms */ }
         }
+        // INGEST_TEST_LOG=/some/file keeps every service's whole log, for looking into a run afterwards.
         if (Environment.GetEnvironmentVariable("INGEST_TEST_LOG") is { Length: > 0 } path)
             await File.AppendAllTextAsync(path, _log.All() + "\n");
         _loggers.Dispose();
