@@ -3,7 +3,13 @@ using Pipeline.Hosting;
 
 namespace Pipeline.Ingest;
 
-/// <summary>Which Kafka consumer group protocol the ingest joins with.</summary>
+/// <summary>
+/// Which Kafka consumer group protocol the ingest joins with. Both work against the embedded mock
+/// broker (the tests run both). Classic is the default because it works with every Kafka broker;
+/// KIP-848 needs Apache Kafka 4.0 or later (the compose stack's 3.9 only previews it). With the
+/// mock broker, classic rebalances wait Kafka:SessionTimeout minus a second: choose consumer there,
+/// or a short session timeout.
+/// </summary>
 public enum GroupProtocol
 {
     /// <summary>Classic join/sync groups with the cooperative-sticky assignor: works with every broker.</summary>

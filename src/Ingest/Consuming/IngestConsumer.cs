@@ -233,7 +233,8 @@ public sealed class IngestConsumer : IPartitionFeedback
         _assignmentChanged = true;
         _assignedCount = _claims.Count;
         _metrics.AssignedPartitions.Set(_claims.Count);
-        _logger.LogInformation("Assigned {Count} partition(s): {Partitions}; now own {Total}",
+        // Cooperative rebalances also call this with nothing new for members that keep what they have.
+        _logger.Log(partitions.Count > 0 ? LogLevel.Information : LogLevel.Debug, "Assigned {Count} partition(s): {Partitions}; now own {Total}",
             partitions.Count, string.Join(", ", starts.Select(s => $"{s.Topic}[{s.Partition.Value}]@{s.Offset.Value}")), _claims.Count);
         return starts;
     }

@@ -29,6 +29,29 @@ public sealed class ExactlyOnceTests : IAsyncLifetime
         Assert.Equal(world.Load.UsageRowsProduced, await ingest.MetricAsync("ingest_samples_written_total", ("table", "gpu_usage")));
     }
 
+    [Theory]
+    [InlineData(GroupProtocol.Classic)]
+    [InlineData(GroupProtocol.Consumer)]
+    public async Task A_member_joining_mid_stream_takes_over_partitions_without_loss_or_duplicates(GroupProtocol protocol)
+    {
+        using var world = new PipelineWorld(_database.ConnectionString);
+        await using var first = InProcessIngest.Start(world.Options(o => o with { GroupProtocol = protocol, BatchMaxRows = 500 }));
+        await first.WaitForAssignmentAsync(2 * PipelineWorld.Partitions);
+        var producing = world.Load.ProduceAsync(3000, messagesPerSecond: 500);
+        await IngestAudit.WaitForUsageRowsAsync(world.ConnectionString, 3000, InProcessIngest.Patience);
+
+        // The rebalance revokes partitions from the first member while its batches are in flight.
+        await using var second = InProcessIngest.Start(world.Options(o => o with { GroupProtocol = protocol, BatchMaxRows = 500 }));
+        await second.WaitForAssignmentAsync(1);
+        await producing;
+        await world.AssertExactLandingAsync(first);
+        Assert.True(second.Service.AssignedPartitions > 0 && first.Service.AssignedPartitions < 2 * PipelineWorld.Partitions,
+            $"partitions were not shared: {first.Service.AssignedPartitions} and {second.Service.AssignedPartitions}\n{first.Log}\n{second.Log}");
+        Assert.Equal(0, await second.StopAsync());
+        Assert.Equal(0, await first.StopAsync());
+        await world.AssertExactLandingAsync();
+    }
+
     [Fact]
     public async Task Restart_resumes_from_the_database_offsets_and_reads_nothing_twice()
     {
