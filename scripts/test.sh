@@ -22,12 +22,16 @@ dotnet test Pipeline.sln -c Release --no-build -nologo --logger "console;verbosi
 status=${PIPESTATUS[0]}
 set -e
 
-# One closing line for the whole run, summed over the test assemblies.
-read -r passed failed skipped < <(grep -E '(Passed|Failed)!? +- +Failed: +[0-9]+, +Passed: +[0-9]+' "$log" \
-  | sed -E 's/.*Failed: +([0-9]+), +Passed: +([0-9]+), +Skipped: +([0-9]+).*/\2 \1 \3/' \
-  | awk '{p+=$1; f+=$2; s+=$3} END {print p+0, f+0, s+0}')
+# One closing line for the whole run, summed over the test assemblies' own summaries.
+count() { grep -E "^ +$1: +[0-9]+" "$log" | awk '{s+=$2} END {print s+0}'; }
+passed=$(count Passed); failed=$(count Failed); skipped=$(count Skipped)
+aborted=$(grep -c "Test Run Aborted" "$log" || true)
 echo "test: finished in $(( $(date +%s) - started ))s"
 echo "Tests: $passed passed, $failed failed, $skipped skipped"
+if (( aborted > 0 )); then
+  echo "test: $aborted test run(s) aborted" >&2
+  status=1
+fi
 if (( status == 0 && passed == 0 )); then
   echo "test: no test ran" >&2
   exit 1
