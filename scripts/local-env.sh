@@ -190,6 +190,8 @@ write_env() {
   cat >"$LOCAL/env" <<ENV
 export PIPELINE_Database__ConnectionString="Host=127.0.0.1;Port=$PG_PORT;Username=$PG_ROLE;Database=$PG_DB;Maximum Pool Size=200"
 export PIPELINE_Kafka__BootstrapServers="$(cat "$BROKER_DIR/bootstrap.txt")"
+# The mock broker runs KIP-848 groups without the classic protocol's session-timeout wait on join.
+export PIPELINE_Kafka__GroupProtocol=consumer
 export PIPELINE_BIN="$BIN_DIR/pipeline.dll"
 ENV
   log "settings written to .local/env"
