@@ -22,7 +22,8 @@ pipeline migrate up
 
 echo "demo: starting the ingest (metrics on http://127.0.0.1:$METRICS_PORT/metrics)"
 mkdir -p .local/demo
-pipeline ingest --Ingest:MetricsPort="$METRICS_PORT" >.local/demo/ingest.log 2>&1 &
+# Started without the shell function so $! is the ingest process itself and SIGTERM reaches it.
+dotnet "$PIPELINE_BIN" ingest --Ingest:MetricsPort="$METRICS_PORT" --Ingest:SummaryInterval=10s >.local/demo/ingest.log 2>&1 &
 ingest_pid=$!
 trap 'kill -TERM $ingest_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do
@@ -44,7 +45,9 @@ done
 
 echo "demo: stopping the ingest with SIGTERM (drain, flush, commit)"
 kill -TERM $ingest_pid
-wait $ingest_pid && echo "demo: ingest exited 0"
+ingest_status=0
+wait $ingest_pid || ingest_status=$?
+echo "demo: ingest exited $ingest_status"
 trap - EXIT
 
 echo
@@ -52,9 +55,9 @@ echo "== what landed =="
 sql -c "select (select count(*) from gpu_usage) as usage_rows, (select count(*) from gpu_heartbeat) as heartbeat_rows, (select count(*) from gpu_state) as gpus_seen, (select count(*) from quarantine) as quarantined"
 echo "== quarantined, by reason =="
 sql -c "select reason, count(*) from quarantine group by reason order by 2 desc"
-echo "== fleet utilization, 10 s buckets (the query Grafana runs) =="
-sql -c "select time_bucket('10 seconds', time) as bucket, round(avg(utilization_pct)::numeric, 1) as avg_util, count(*) as samples from gpu_usage where time > now() - interval '5 minutes' group by 1 order by 1 desc limit 8"
+echo "== fleet utilization and samples per 5 s bucket (the query Grafana runs) =="
+sql -c "select time_bucket('5 seconds', time) as bucket, round(avg(utilization_pct)::numeric, 1) as avg_util, count(*) as samples, repeat('#', (count(*) / 2000)::int) as samples_chart from gpu_usage where time > now() - interval '5 minutes' group by 1 order by 1 desc limit 12"
 echo "== the ingest's last summary =="
-grep -i summary .local/demo/ingest.log | tail -n 3 || true
+grep -iE 'summary|drain|stopp' .local/demo/ingest.log | tail -n 4 || true
 echo
 echo "demo: done. The embedded default keeps running; 'scripts/local-env.sh down' stops it."
