@@ -146,35 +146,15 @@ public sealed class GpuStore(NpgsqlDataSource db, InventoryOptions options)
         {
             throw ProblemException.Invalid("providerId", $"Provider '{gpu.ProviderId}' does not exist.");
         }
-        if (updated == 0) await ThrowMissingOrStaleAsync(gpu.Id, expectedVersion, cancellation);
+        if (updated == 0) await VersionedRows.ThrowMissingOrStaleAsync(db, "gpus", "GPU", gpu.Id, expectedVersion, cancellation);
         return await GetAsync(gpu.Id, cancellation);
     }
 
-    public async Task DeleteAsync(string id, long? expectedVersion, CancellationToken cancellation)
-    {
-        await using var cmd = db.CreateCommand("DELETE FROM gpus WHERE id = @id AND (@expected IS NULL OR version = @expected)");
-        cmd.With("id", NpgsqlDbType.Text, id).With("expected", NpgsqlDbType.Bigint, expectedVersion);
-        int deleted;
-        try
-        {
-            deleted = await cmd.ExecuteNonQueryAsync(cancellation);
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrors.ForeignKeyViolation)
-        {
-            throw ProblemException.Conflict("GPU has allocations",
-                $"GPU '{id}' appears in allocation records, which are kept as history; set its adminStatus to 'retired' instead.");
-        }
-        if (deleted == 0) await ThrowMissingOrStaleAsync(id, expectedVersion, cancellation);
-    }
-
-    private async Task ThrowMissingOrStaleAsync(string id, long? expectedVersion, CancellationToken cancellation)
-    {
-        await using var cmd = db.CreateCommand("SELECT version FROM gpus WHERE id = @id");
-        cmd.With("id", NpgsqlDbType.Text, id);
-        if (await cmd.ExecuteScalarAsync(cancellation) is long current)
-            throw ProblemException.VersionMismatch($"GPU '{id}' is at version {current}, not {expectedVersion}; read it again and retry.");
-        throw ProblemException.NotFound($"GPU '{id}' does not exist.");
-    }
+    public Task DeleteAsync(string id, long? expectedVersion, CancellationToken cancellation) =>
+        VersionedRows.DeleteAsync(db, "gpus", "GPU", id, expectedVersion,
+            ProblemException.Conflict("GPU has allocations",
+                $"GPU '{id}' appears in allocation records, which are kept as history; set its adminStatus to 'retired' instead."),
+            cancellation);
 
     private static string Field(bool bulk, int index, string name) => bulk ? $"[{index}].{name}" : name;
 }

@@ -61,34 +61,15 @@ public sealed class ProviderStore(NpgsqlDataSource db)
             """);
         cmd.With("id", NpgsqlDbType.Text, id).With("name", NpgsqlDbType.Text, name).With("contact", NpgsqlDbType.Text, contact)
             .With("expected", NpgsqlDbType.Bigint, expectedVersion);
-        if (await cmd.ExecuteNonQueryAsync(cancellation) == 0) await ThrowMissingOrStaleAsync(id, expectedVersion, cancellation);
+        if (await cmd.ExecuteNonQueryAsync(cancellation) == 0)
+            await VersionedRows.ThrowMissingOrStaleAsync(db, "providers", "Provider", id, expectedVersion, cancellation);
         return await GetAsync(id, cancellation);
     }
 
-    public async Task DeleteAsync(string id, long? expectedVersion, CancellationToken cancellation)
-    {
-        await using var cmd = db.CreateCommand("DELETE FROM providers WHERE id = @id AND (@expected IS NULL OR version = @expected)");
-        cmd.With("id", NpgsqlDbType.Text, id).With("expected", NpgsqlDbType.Bigint, expectedVersion);
-        int deleted;
-        try
-        {
-            deleted = await cmd.ExecuteNonQueryAsync(cancellation);
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrors.ForeignKeyViolation)
-        {
-            throw ProblemException.Conflict("Provider still has GPUs", $"Provider '{id}' still has GPUs; delete or move them first.");
-        }
-        if (deleted == 0) await ThrowMissingOrStaleAsync(id, expectedVersion, cancellation);
-    }
-
-    private async Task ThrowMissingOrStaleAsync(string id, long? expectedVersion, CancellationToken cancellation)
-    {
-        await using var cmd = db.CreateCommand("SELECT version FROM providers WHERE id = @id");
-        cmd.With("id", NpgsqlDbType.Text, id);
-        if (await cmd.ExecuteScalarAsync(cancellation) is long current)
-            throw ProblemException.VersionMismatch($"Provider '{id}' is at version {current}, not {expectedVersion}; read it again and retry.");
-        throw ProblemException.NotFound($"Provider '{id}' does not exist.");
-    }
+    public Task DeleteAsync(string id, long? expectedVersion, CancellationToken cancellation) =>
+        VersionedRows.DeleteAsync(db, "providers", "Provider", id, expectedVersion,
+            ProblemException.Conflict("Provider still has GPUs", $"Provider '{id}' still has GPUs; delete or move them first."),
+            cancellation);
 
     private static ProviderView Read(NpgsqlDataReader r) => new(
         r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetInt32(3),
