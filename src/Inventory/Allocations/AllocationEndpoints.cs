@@ -27,7 +27,7 @@ public static class AllocationEndpoints
                 TypedResults.Ok(await store.ListAsync(
                     string.IsNullOrEmpty(tenant) ? null : tenant,
                     Input.QueryOneOf(state, "state", LeaseSql.States),
-                    Input.QueryInt(limit, "limit", options.DefaultPageSize, 1, options.MaxPageSize),
+                    Input.PageSize(limit, options),
                     PageCursor.Decode(cursor, AllocationStore.Ordering), ct)))
             .RequireAuthorization(AccessPolicies.Read)
             .WithSummary("Allocations newest first; filter by tenant and state");

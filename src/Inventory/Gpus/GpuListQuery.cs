@@ -58,7 +58,7 @@ public sealed class GpuListQuery
             Capabilities: capabilities,
             SortKey: sortKey,
             Descending: descending,
-            Limit: Input.QueryInt(Limit, "limit", options.DefaultPageSize, 1, options.MaxPageSize),
+            Limit: Input.PageSize(Limit, options),
             After: PageCursor.Decode(Cursor, ordering),
             Ordering: ordering);
     }

@@ -32,7 +32,7 @@ public static class HealthEndpoints
 
         gpu.MapGet("/health-checks", async (string id, string? limit, string? cursor, HealthStore store, InventoryOptions options, CancellationToken ct) =>
                 TypedResults.Ok(await store.ListChecksAsync(
-                    id, Input.QueryInt(limit, "limit", options.DefaultPageSize, 1, options.MaxPageSize),
+                    id, Input.PageSize(limit, options),
                     PageCursor.Decode(cursor, HealthStore.HistoryOrdering), ct)))
             .RequireAuthorization(AccessPolicies.Read)
             .WithSummary("Health check history, latest first");
@@ -51,7 +51,7 @@ public static class HealthEndpoints
 
         gpu.MapGet("/verifications", async (string id, string? limit, string? cursor, HealthStore store, InventoryOptions options, CancellationToken ct) =>
                 TypedResults.Ok(await store.ListVerificationsAsync(
-                    id, Input.QueryInt(limit, "limit", options.DefaultPageSize, 1, options.MaxPageSize),
+                    id, Input.PageSize(limit, options),
                     PageCursor.Decode(cursor, HealthStore.HistoryOrdering), ct)))
             .RequireAuthorization(AccessPolicies.Read)
             .WithSummary("Verification history, latest first");

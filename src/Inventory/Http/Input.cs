@@ -64,6 +64,10 @@ public static class Input
         return value;
     }
 
+    /// <summary>A list's `limit` query parameter: Inventory:DefaultPageSize when absent, at most Inventory:MaxPageSize.</summary>
+    public static int PageSize(string? raw, InventoryOptions options) =>
+        QueryInt(raw, "limit", options.DefaultPageSize, 1, options.MaxPageSize);
+
     public static int? OptionalQueryInt(string? raw, string field, int min, int max) =>
         string.IsNullOrEmpty(raw) ? null : QueryInt(raw, field, 0, min, max);
 

@@ -15,7 +15,7 @@ public static class ProviderEndpoints
 
         providers.MapGet("", async (string? limit, string? cursor, ProviderStore store, InventoryOptions options, CancellationToken ct) =>
                 TypedResults.Ok(await store.ListAsync(
-                    Input.QueryInt(limit, "limit", options.DefaultPageSize, 1, options.MaxPageSize),
+                    Input.PageSize(limit, options),
                     PageCursor.Decode(cursor, ProviderStore.Ordering), ct)))
             .RequireAuthorization(AccessPolicies.Read)
             .WithSummary("List providers by id, keyset-paginated");
