@@ -10,7 +10,7 @@ public sealed class CliStartupTests
     [Fact]
     public async Task Help_lists_every_command()
     {
-        var result = await PipelineCli.RunAsync(null, "--help");
+        var result = await PipelineCli.RunAgainstDatabaseAsync(null, "--help");
 
         Assert.Equal(0, result.ExitCode);
         Assert.NotEmpty(CommandCatalog.All);
@@ -24,7 +24,7 @@ public sealed class CliStartupTests
     [InlineData("partitions", "maintain")]
     public async Task Missing_connection_string_stops_start_up_naming_the_setting(string command, string subcommand)
     {
-        var result = await PipelineCli.RunAsync(null, command, subcommand);
+        var result = await PipelineCli.RunAgainstDatabaseAsync(null, command, subcommand);
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains(DatabaseOptions.ConnectionStringKey, result.StandardError);
@@ -34,7 +34,7 @@ public sealed class CliStartupTests
     [Fact]
     public async Task Malformed_connection_string_stops_start_up_naming_the_setting()
     {
-        var result = await PipelineCli.RunAsync("Host=127.0.0.1;NoSuchKeyword=1", "migrate", "status");
+        var result = await PipelineCli.RunAgainstDatabaseAsync("Host=127.0.0.1;NoSuchKeyword=1", "migrate", "status");
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains(DatabaseOptions.ConnectionStringKey, result.StandardError);
@@ -46,7 +46,7 @@ public sealed class CliStartupTests
         await using var db = new TestDatabase();
         await db.InitializeAsync();
 
-        var result = await PipelineCli.RunAsync(db.ConnectionString, "migrate", "down");
+        var result = await PipelineCli.RunAgainstDatabaseAsync(db.ConnectionString, "migrate", "down");
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("'to'", result.StandardError);
@@ -60,7 +60,7 @@ public sealed class CliStartupTests
         await db.InitializeAsync();
         await new MigrationRunner(db.ConnectionString).UpAsync(1);
 
-        var result = await PipelineCli.RunAsync(db.ConnectionString, "migrate", "status");
+        var result = await PipelineCli.RunAgainstDatabaseAsync(db.ConnectionString, "migrate", "status");
 
         Assert.Equal(0, result.ExitCode);
         var lines = result.StandardOutput.Split('\n');

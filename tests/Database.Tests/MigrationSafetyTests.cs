@@ -41,7 +41,7 @@ public sealed class MigrationSafetyTests
         // As if sql/migrations/0001_inventory.up.sql had been edited since it was applied.
         await db.ExecuteAsync("UPDATE schema_migrations SET checksum = repeat('0', 64) WHERE version = 1");
 
-        var result = await PipelineCli.RunAsync(db.ConnectionString, "migrate", "up");
+        var result = await PipelineCli.RunAgainstDatabaseAsync(db.ConnectionString, "migrate", "up");
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("0001_inventory.up.sql", result.StandardError);
@@ -98,7 +98,7 @@ public sealed class MigrationSafetyTests
         await using var db = new TestDatabase(migrate: false);
         await db.InitializeAsync();
 
-        var runs = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => PipelineCli.RunAsync(db.ConnectionString, "migrate", "up")));
+        var runs = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => PipelineCli.RunAgainstDatabaseAsync(db.ConnectionString, "migrate", "up")));
 
         foreach (var run in runs)
             Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.StandardError}{run.StandardOutput}");

@@ -74,7 +74,7 @@ public sealed class PartitionMaintenanceTests
         await using var db = new TestDatabase();
         await db.InitializeAsync();
 
-        var result = await PipelineCli.RunAsync(db.ConnectionString, "partitions", "maintain", "--Retention:Window=10d", "--Retention:DaysAhead=9");
+        var result = await PipelineCli.RunAgainstDatabaseAsync(db.ConnectionString, "partitions", "maintain", "--Retention:Window=10d", "--Retention:DaysAhead=9");
 
         Assert.True(result.ExitCode == 0, result.StandardError);
         // The migration made 31 days back and 7 ahead; keeping 10 back and 9 ahead adds 2 and drops 21 per table.

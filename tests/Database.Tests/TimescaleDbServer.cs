@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Npgsql;
 using Pipeline.TestSupport;
 
@@ -20,9 +19,9 @@ public sealed class TimescaleDbServer : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var (exit, output) = await RunScriptAsync("start.sh", TimeSpan.FromMinutes(3));
-        if (exit != 0)
-            throw new InvalidOperationException($"scripts/timescale/start.sh failed with exit code {exit}:{Environment.NewLine}{output}");
+        var started = await RunScriptAsync("start.sh", TimeSpan.FromMinutes(3));
+        if (started.ExitCode != 0)
+            throw new InvalidOperationException($"scripts/timescale/start.sh failed with exit code {started.ExitCode}:{Environment.NewLine}{started.Output}");
         var port = int.Parse(await File.ReadAllTextAsync(Path.Combine(_stateDirectory, "port")));
         _connectionString = new NpgsqlConnectionStringBuilder
         {
@@ -42,23 +41,9 @@ public sealed class TimescaleDbServer : IAsyncLifetime
         await ExecuteAsync("SET client_min_messages = warning");
     }
 
-    public async Task<T> ScalarAsync<T>(string sql, params object[] args)
-    {
-        await using var conn = new NpgsqlConnection(ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        foreach (var a in args) cmd.Parameters.Add(new NpgsqlParameter { Value = a });
-        return (T)(await cmd.ExecuteScalarAsync())!;
-    }
+    public Task<T> ScalarAsync<T>(string sql, params object[] args) => SqlStatements.ScalarAsync<T>(ConnectionString, sql, args);
 
-    public async Task ExecuteAsync(string sql, params object[] args)
-    {
-        await using var conn = new NpgsqlConnection(ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        foreach (var a in args) cmd.Parameters.Add(new NpgsqlParameter { Value = a });
-        await cmd.ExecuteNonQueryAsync();
-    }
+    public Task ExecuteAsync(string sql, params object[] args) => SqlStatements.ExecuteAsync(ConnectionString, sql, args);
 
     public async Task DisposeAsync()
     {
@@ -74,29 +59,6 @@ public sealed class TimescaleDbServer : IAsyncLifetime
         }
     }
 
-    private async Task<(int ExitCode, string Output)> RunScriptAsync(string script, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo("bash")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(TestEnvironment.RepositoryRoot, "scripts", "timescale", script));
-        start.ArgumentList.Add(_stateDirectory);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start bash");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"scripts/timescale/{script} did not finish within {timeout}");
-        }
-        return (process.ExitCode, (await stdout) + (await stderr));
-    }
+    private Task<ExternalCommand.Result> RunScriptAsync(string script, TimeSpan timeout) =>
+        ExternalCommand.RunAsync("bash", [Path.Combine(TestEnvironment.RepositoryRoot, "scripts", "timescale", script), _stateDirectory], timeout);
 }

@@ -40,23 +40,9 @@ public sealed class TestDatabase : IAsyncDisposable, IAsyncLifetime
         return conn;
     }
 
-    public async Task<T> ScalarAsync<T>(string sql, params object[] args)
-    {
-        await using var conn = new NpgsqlConnection(ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        foreach (var a in args) cmd.Parameters.Add(new NpgsqlParameter { Value = a });
-        return (T)(await cmd.ExecuteScalarAsync())!;
-    }
+    public Task<T> ScalarAsync<T>(string sql, params object[] args) => SqlStatements.ScalarAsync<T>(ConnectionString, sql, args);
 
-    public async Task ExecuteAsync(string sql, params object[] args)
-    {
-        await using var conn = new NpgsqlConnection(ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        foreach (var a in args) cmd.Parameters.Add(new NpgsqlParameter { Value = a });
-        await cmd.ExecuteNonQueryAsync();
-    }
+    public Task ExecuteAsync(string sql, params object[] args) => SqlStatements.ExecuteAsync(ConnectionString, sql, args);
 
     async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
 
