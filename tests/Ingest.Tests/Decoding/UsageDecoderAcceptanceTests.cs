@@ -89,22 +89,12 @@ public class UsageDecoderAcceptanceTests
         Assert.Equal(87.5f, Assert.Single(accepted).UtilizationPct);
     }
 
-    [Fact]
-    public void Optional_fields_may_be_absent()
+    [Theory]
+    [InlineData(null)] // absent
+    [InlineData("null")]
+    public void Optional_fields_may_be_absent_or_null(string? value)
     {
-        var (accepted, rejected) = DecodeUsage(Usage(("sm_clock_mhz", null), ("mem_clock_mhz", null), ("ecc_errors", null)));
-
-        Assert.Empty(rejected);
-        var s = Assert.Single(accepted);
-        Assert.Null(s.SmClockMhz);
-        Assert.Null(s.MemClockMhz);
-        Assert.Null(s.EccErrors);
-    }
-
-    [Fact]
-    public void Optional_fields_may_be_null()
-    {
-        var (accepted, rejected) = DecodeUsage(Usage(("sm_clock_mhz", "null"), ("mem_clock_mhz", "null"), ("ecc_errors", "null")));
+        var (accepted, rejected) = DecodeUsage(Usage(("sm_clock_mhz", value), ("mem_clock_mhz", value), ("ecc_errors", value)));
 
         Assert.Empty(rejected);
         var s = Assert.Single(accepted);
