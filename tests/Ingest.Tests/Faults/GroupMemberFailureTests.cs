@@ -14,12 +14,15 @@ public sealed class GroupMemberFailureTests(ITestOutputHelper output) : IAsyncLi
 
     public async Task DisposeAsync() => await _database.DisposeAsync();
 
-    [Fact]
-    public async Task Member_killed_mid_stream_survivor_takes_its_partitions_and_nothing_is_lost_or_duplicated()
+    /// <summary>Both group protocols: classic (any broker) and KIP-848 (Kafka 4+, the embedded default).</summary>
+    [Theory]
+    [InlineData("classic")]
+    [InlineData("consumer")]
+    public async Task Member_killed_mid_stream_survivor_takes_its_partitions_and_nothing_is_lost_or_duplicated(string groupProtocol)
     {
         await using var rig = new IngestRig(output, _database.ConnectionString);
-        var doomed = rig.StartIngest();
-        var survivor = rig.StartIngest();
+        var doomed = rig.StartIngest($"--Kafka:GroupProtocol={groupProtocol}");
+        var survivor = rig.StartIngest($"--Kafka:GroupProtocol={groupProtocol}");
         // Both members own partitions before the stream starts, so the kill lands mid-stream.
         await WaitForOwnersAsync(rig, atLeast: 2);
         await rig.Load.ProduceAsync(300);
