@@ -15,19 +15,40 @@ public readonly record struct OffsetAdvance(string Topic, int Partition, long Ep
 /// next_offset inside its own transaction and only where owner_epoch still equals the epoch it
 /// claimed, so a writer that lost its partition can never commit over the new owner.
 /// </summary>
-public sealed class OffsetStore(string connectionString, string consumerGroup)
+public sealed class OffsetStore(string connectionString, string consumerGroup, TimeSpan? stuckWriterGrace = null)
 {
+    /// <summary>Writer connections name themselves so; only these may be ended by a claim (see ClaimAsync).</summary>
+    public const string WriterApplicationNamePrefix = "pipeline-ingest-writer-";
+
+    // Far above any healthy batch commit: only a frozen (SIGSTOPped, swapped-out, partitioned) owner waits this long.
+    private readonly TimeSpan _stuckWriterGrace = stuckWriterGrace ?? TimeSpan.FromSeconds(20);
+
     public string ConsumerGroup => consumerGroup;
 
     /// <summary>
     /// Takes ownership of one partition (a new row starts at offset 0, i.e. the earliest retained
     /// message). Its own short transaction: it waits for a previous owner's in-flight batch to
-    /// finish, and then reads the offset that batch left.
+    /// finish, and then reads the offset that batch left. A previous owner that holds the row for
+    /// longer than the grace period is frozen, not slow: PostgreSQL does not time out a COPY that
+    /// waits for client data, so its writer session is ended; its batch rolls back and, should the
+    /// process wake, is fenced by the new epoch.
     /// </summary>
     public async Task<ClaimedOffset> ClaimAsync(string topic, int partition, string ownerId, CancellationToken cancellation)
     {
         await using var conn = new NpgsqlConnection(connectionString);
         await conn.OpenAsync(cancellation);
+        var claim = ClaimOnAsync(conn, topic, partition, ownerId, cancellation);
+        while (true)
+        {
+            var waited = await Task.WhenAny(claim, Task.Delay(_stuckWriterGrace, CancellationToken.None));
+            if (waited == claim || cancellation.IsCancellationRequested)
+                return await claim;
+            await EndStuckWritersBlockingAsync(conn.ProcessID, cancellation);
+        }
+    }
+
+    private async Task<ClaimedOffset> ClaimOnAsync(NpgsqlConnection conn, string topic, int partition, string ownerId, CancellationToken cancellation)
+    {
         await using var cmd = new NpgsqlCommand(
             """
             INSERT INTO ingest_offsets AS o (consumer_group, topic, partition, next_offset, owner_epoch, owner_id)
@@ -35,7 +56,7 @@ public sealed class OffsetStore(string connectionString, string consumerGroup)
             ON CONFLICT (consumer_group, topic, partition) DO UPDATE
                SET owner_epoch = o.owner_epoch + 1, owner_id = EXCLUDED.owner_id, updated_at = now()
             RETURNING owner_epoch, next_offset
-            """, conn);
+            """, conn) { CommandTimeout = 0 };
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = consumerGroup, NpgsqlDbType = NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = topic, NpgsqlDbType = NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = partition, NpgsqlDbType = NpgsqlDbType.Integer });
@@ -43,6 +64,22 @@ public sealed class OffsetStore(string connectionString, string consumerGroup)
         await using var reader = await cmd.ExecuteReaderAsync(cancellation);
         await reader.ReadAsync(cancellation);
         return new ClaimedOffset(reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    /// <returns>How many writer sessions were ended.</returns>
+    private async Task<int> EndStuckWritersBlockingAsync(int claimingBackendPid, CancellationToken cancellation)
+    {
+        await using var conn = new NpgsqlConnection(connectionString);
+        await conn.OpenAsync(cancellation);
+        await using var cmd = new NpgsqlCommand(
+            """
+            SELECT count(*) FILTER (WHERE pg_terminate_backend(a.pid))::int
+              FROM pg_stat_activity AS a
+             WHERE a.pid = ANY (pg_blocking_pids($1)) AND starts_with(a.application_name, $2)
+            """, conn);
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = claimingBackendPid, NpgsqlDbType = NpgsqlDbType.Integer });
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = WriterApplicationNamePrefix, NpgsqlDbType = NpgsqlDbType.Text });
+        return (int)(await cmd.ExecuteScalarAsync(cancellation) ?? 0);
     }
 
     /// <summary>

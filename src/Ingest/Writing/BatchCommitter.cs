@@ -81,7 +81,7 @@ public sealed class BatchCommitter(string connectionString, OffsetStore offsets)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString)
         {
-            ApplicationName = $"pipeline-ingest-writer-{lane}",
+            ApplicationName = $"{OffsetStore.WriterApplicationNamePrefix}{lane}",
         };
         const string idleLimit = "-c idle_in_transaction_session_timeout=60000";
         builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? idleLimit : builder.Options + " " + idleLimit;

@@ -59,6 +59,47 @@ public sealed class FencingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_claim_ends_a_frozen_writer_that_holds_the_partition_past_the_grace_period()
+    {
+        var store = new OffsetStore(_database.ConnectionString, "group-c", stuckWriterGrace: TimeSpan.FromMilliseconds(300));
+        var owner = await store.ClaimAsync("usage", 1, "owner-1", CancellationToken.None);
+
+        // A writer of the previous owner advanced the offset and then froze inside its transaction.
+        var frozenConnection = new Npgsql.NpgsqlConnectionStringBuilder(_database.ConnectionString)
+        {
+            ApplicationName = OffsetStore.WriterApplicationNamePrefix + "0",
+            Pooling = false,
+        }.ConnectionString;
+        await using var frozen = new Npgsql.NpgsqlConnection(frozenConnection);
+        await frozen.OpenAsync();
+        var tx = await frozen.BeginTransactionAsync();
+        Assert.Empty(await store.AdvanceAsync(frozen, [new OffsetAdvance("usage", 1, owner.Epoch, 77)], CancellationToken.None));
+
+        var takeover = await store.ClaimAsync("usage", 1, "owner-2", CancellationToken.None).WaitAsync(InProcessIngest.Patience);
+
+        Assert.Equal(new ClaimedOffset(2, 0), takeover);
+        await Assert.ThrowsAnyAsync<Exception>(() => tx.CommitAsync());
+        Assert.Equal(0L, await store.ReadNextOffsetAsync("usage", 1));
+    }
+
+    [Fact]
+    public async Task A_claim_never_ends_a_session_that_is_not_an_ingest_writer()
+    {
+        var store = new OffsetStore(_database.ConnectionString, "group-d", stuckWriterGrace: TimeSpan.FromMilliseconds(100));
+        var owner = await store.ClaimAsync("usage", 2, "owner-1", CancellationToken.None);
+
+        await using var other = _database.Open();
+        await using var tx = await other.BeginTransactionAsync();
+        Assert.Empty(await store.AdvanceAsync(other, [new OffsetAdvance("usage", 2, owner.Epoch, 9)], CancellationToken.None));
+
+        var takeover = store.ClaimAsync("usage", 2, "owner-2", CancellationToken.None);
+        await Task.Delay(1000);
+        Assert.False(takeover.IsCompleted);
+        await tx.CommitAsync();
+        Assert.Equal(new ClaimedOffset(2, 9), await takeover.WaitAsync(InProcessIngest.Patience));
+    }
+
+    [Fact]
     public async Task A_running_ingest_whose_partitions_were_claimed_elsewhere_commits_nothing_more()
     {
         using var world = new PipelineWorld(_database.ConnectionString, new SampleLoadShape { HeartbeatEvery = 0 }, partitions: 4);
