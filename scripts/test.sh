@@ -23,7 +23,7 @@ status=${PIPESTATUS[0]}
 set -e
 
 # One closing line for the whole run, summed over the test assemblies' own summaries.
-count() { grep -E "^ +$1: +[0-9]+" "$log" | awk '{s+=$2} END {print s+0}'; }
+count() { { grep -E "^ +$1: +[0-9]+" "$log" || true; } | awk '{s+=$2} END {print s+0}'; }
 passed=$(count Passed); failed=$(count Failed); skipped=$(count Skipped)
 aborted=$(grep -c "Test Run Aborted" "$log" || true)
 echo "test: finished in $(( $(date +%s) - started ))s"
