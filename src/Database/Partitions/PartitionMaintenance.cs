@@ -9,7 +9,7 @@ public sealed record PartitionReport(string StorageMode, int Created, int Droppe
 /// <summary>
 /// Keeps the partitioned mode's window of daily partitions moving: creates the days ahead and
 /// drops the days older than the retention window. Under TimescaleDB chunks are created on demand,
-/// so it drops old chunks (drop_chunks) and points the in-database retention job (migration 0006)
+/// so it drops old chunks (drop_chunks) and points the in-database retention job (migration 0005)
 /// at the same window, so the configured retention is the only one.
 /// </summary>
 public sealed class PartitionMaintenance(string connectionString, ILogger? logger = null)
@@ -51,7 +51,7 @@ public sealed class PartitionMaintenance(string connectionString, ILogger? logge
             WHERE proc_name = 'policy_retention' AND hypertable_schema = current_schema() AND hypertable_name = $1
             """;
         var jobs = await ScalarIntAsync(conn, retentionJobs, cancellation, table);
-        // No job: the schema predates 0006 or an operator removed it on purpose; drop_chunks still applies the window.
+        // No job: the schema predates 0005 or an operator removed it on purpose; drop_chunks still applies the window.
         if (jobs == 0) return;
         var matching = await ScalarIntAsync(conn, retentionJobs + " AND (config ->> 'drop_after')::interval = $2", cancellation, table, retention);
         if (matching == jobs) return;
