@@ -43,7 +43,23 @@ public sealed class MockKafkaCluster : IDisposable
             throw new KafkaException(err);
     }
 
+    /// <summary>
+    /// Closes the broker's connections and refuses new ones until <see cref="SetBrokerUp"/>: an
+    /// outage as clients see it. Partition leadership does not move. Broker ids start at 1.
+    /// </summary>
+    public void SetBrokerDown(int brokerId) =>
+        ThrowOnError(Native.rd_kafka_mock_broker_set_down(_cluster, brokerId));
+
+    /// <summary>Lets the broker accept connections again after <see cref="SetBrokerDown"/>.</summary>
+    public void SetBrokerUp(int brokerId) =>
+        ThrowOnError(Native.rd_kafka_mock_broker_set_up(_cluster, brokerId));
+
     public void Dispose() => _owner.Dispose();
+
+    private static void ThrowOnError(int err)
+    {
+        if ((ErrorCode)err != ErrorCode.NoError) throw new KafkaException((ErrorCode)err);
+    }
 
     private static IntPtr RawHandle(IClient client)
     {
@@ -80,6 +96,8 @@ public sealed class MockKafkaCluster : IDisposable
 
         [DllImport(Library)] public static extern IntPtr rd_kafka_handle_mock_cluster(IntPtr rk);
         [DllImport(Library)] public static extern IntPtr rd_kafka_mock_cluster_bootstraps(IntPtr mcluster);
+        [DllImport(Library)] public static extern int rd_kafka_mock_broker_set_down(IntPtr mcluster, int brokerId);
+        [DllImport(Library)] public static extern int rd_kafka_mock_broker_set_up(IntPtr mcluster, int brokerId);
         [DllImport(Library)] public static extern int rd_kafka_mock_topic_create(IntPtr mcluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic, int partitionCount, int replicationFactor);
     }
 }
