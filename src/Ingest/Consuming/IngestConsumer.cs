@@ -46,6 +46,9 @@ public sealed class IngestConsumer : IPartitionFeedback
 
     private volatile int _assignedCount;
 
+    private static readonly TimeSpan RepeatedLogInterval = TimeSpan.FromSeconds(10);
+    private readonly RepeatedLogLimiter _repeatedLogs = new(RepeatedLogInterval);
+
     public IngestConsumer(IngestOptions options, OffsetStore offsets, RetryPolicy retry, IReadOnlyList<ChannelWriter<ConsumedMessage>> lanes,
         BufferBudget budget, IngestMetrics metrics, ILogger logger)
     {
@@ -277,7 +280,10 @@ public sealed class IngestConsumer : IPartitionFeedback
     {
         _metrics.KafkaErrors.WithLabels("client").Inc();
         // librdkafka reconnects by itself; only fatal errors end the consumer (Consume throws then).
-        _logger.Log(error.IsFatal ? LogLevel.Error : LogLevel.Warning, "Kafka: {Reason} ({Code})", error.Reason, error.Code);
+        var heldBack = 0;
+        if (!error.IsFatal && !_repeatedLogs.ShouldLog("error:" + error.Code, out heldBack)) return;
+        _logger.Log(error.IsFatal ? LogLevel.Error : LogLevel.Warning, "Kafka: {Reason} ({Code}){HeldBack}",
+            error.Reason, error.Code, HeldBackNote(heldBack));
     }
 
     private void OnLog(LogMessage log)
@@ -289,8 +295,13 @@ public sealed class IngestConsumer : IPartitionFeedback
             SyslogLevel.Notice or SyslogLevel.Info => LogLevel.Information,
             _ => LogLevel.Debug,
         };
-        _logger.Log(level, "librdkafka {Facility}: {Message}", log.Facility, log.Message);
+        var heldBack = 0;
+        if (level >= LogLevel.Warning && !_repeatedLogs.ShouldLog("log:" + log.Facility, out heldBack)) return;
+        _logger.Log(level, "librdkafka {Facility}: {Message}{HeldBack}", log.Facility, log.Message, HeldBackNote(heldBack));
     }
+
+    private static string HeldBackNote(int heldBack) =>
+        heldBack == 0 ? "" : $" ({heldBack} more like it in the last {RepeatedLogInterval.TotalSeconds:0} s not logged)";
 
     private void Drain(Task lanesDrained, CancellationToken hardStop)
     {
