@@ -68,12 +68,13 @@ public static class Settings
 
     private static TimeSpan? ParseDuration(string raw)
     {
+        // "ms" before "m" and "s", so 250ms is milliseconds.
         (string suffix, double scaleMs)[] units = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)];
         foreach (var (suffix, scaleMs) in units)
         {
             if (raw.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)
                 && double.TryParse(raw[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var n)
-                && n >= 0 && !(suffix == "m" && raw.EndsWith("ms", StringComparison.OrdinalIgnoreCase)))
+                && n >= 0)
                 return TimeSpan.FromMilliseconds(n * scaleMs);
         }
         return TimeSpan.TryParse(raw, CultureInfo.InvariantCulture, out var ts) ? ts : null;

@@ -33,7 +33,7 @@ public sealed class InventoryAllocateCommand : ICliCommand
             };
             using var api = InventoryApiClient.From(config);
             var allocation = await api.SendAsync(HttpMethod.Post, "allocations", body, cancellation);
-            InventoryAllocationOutput.Write(context.Out, allocation, InventoryCliOutput.Switch(config, "json"));
+            InventoryAllocationOutput.Write(context.Out, allocation, Settings.Bool(config, "json", false));
             return 0;
         });
 }
@@ -51,7 +51,7 @@ public sealed class InventoryReleaseCommand : ICliCommand
                 throw new InvalidSettingException("ID", "give exactly one allocation id (a UUID): pipeline release ID");
             using var api = InventoryApiClient.From(context.Configuration);
             var allocation = await api.SendAsync(HttpMethod.Post, $"allocations/{id}/release", null, cancellation);
-            InventoryAllocationOutput.Write(context.Out, allocation, InventoryCliOutput.Switch(context.Configuration, "json"));
+            InventoryAllocationOutput.Write(context.Out, allocation, Settings.Bool(context.Configuration, "json", false));
             return 0;
         });
 }

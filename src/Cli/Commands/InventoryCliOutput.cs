@@ -1,27 +1,10 @@
 using System.Text.Json;
-using Microsoft.Extensions.Configuration;
-using Pipeline.Hosting;
 
 namespace Pipeline.Cli.Commands;
 
 /// <summary>How the inventory commands print: aligned tables for people, --json for scripts, errors on stderr.</summary>
 internal static class InventoryCliOutput
 {
-    /// <summary>
-    /// A bare switch such as --json or --all. Program passes flags to configuration, where a bare
-    /// "--json" at the end is dropped and one in the middle swallows the next word, so the raw
-    /// command line is consulted and the swallowing case refused with a hint.
-    /// </summary>
-    public static bool Switch(IConfiguration config, string name)
-    {
-        var raw = config[name];
-        if (raw is not null)
-            return bool.TryParse(raw, out var explicitValue)
-                ? explicitValue
-                : throw new InvalidSettingException(name, $"--{name} took '{raw}' as its value; put --{name} last or write --{name}=true");
-        return Environment.GetCommandLineArgs().Skip(1).Contains("--" + name);
-    }
-
     public static void WriteJson(TextWriter output, JsonElement json) =>
         output.WriteLine(JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
 

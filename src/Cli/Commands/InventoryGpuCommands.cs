@@ -30,8 +30,8 @@ public sealed class InventoryGpusListCommand : ICliCommand
         InventoryCliOutput.ReportFailuresAsync("gpus list", async () =>
         {
             var config = context.Configuration;
-            var json = InventoryCliOutput.Switch(config, "json");
-            var all = InventoryCliOutput.Switch(config, "all");
+            var json = Settings.Bool(config, "json", false);
+            var all = Settings.Bool(config, "all", false);
             var query = new List<string>();
             foreach (var (flag, name) in Filters)
                 if (config[flag] is { Length: > 0 } value) query.Add($"{name}={Uri.EscapeDataString(value)}");
@@ -83,7 +83,7 @@ public sealed class InventoryGpusShowCommand : ICliCommand
             using var api = InventoryApiClient.From(context.Configuration);
             var gpu = await api.SendAsync(HttpMethod.Get, $"gpus/{id}", null, cancellation);
             var status = await api.SendAsync(HttpMethod.Get, $"gpus/{id}/status", null, cancellation);
-            if (InventoryCliOutput.Switch(context.Configuration, "json"))
+            if (Settings.Bool(context.Configuration, "json", false))
             {
                 InventoryCliOutput.WriteJson(context.Out, JsonSerializer.SerializeToElement(new { gpu, status }, JsonSerializerOptions.Web));
                 return 0;
